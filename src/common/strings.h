@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kata {
+
+// "verb `path`": the error message shape used everywhere (see CONVENTIONS.md).
+inline std::string fmt_path(std::string_view verb, std::string_view path) {
+  std::string s(verb);
+  s += " `";
+  s += path;
+  s += '`';
+  return s;
+}
+
+std::vector<std::string> split(std::string_view s, char sep, bool skip_empty = true);
+std::string_view trim(std::string_view s);
+bool starts_with(std::string_view s, std::string_view prefix);
+
+}  // namespace kata
