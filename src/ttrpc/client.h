@@ -21,7 +21,9 @@ class Client {
 
   // Sends one request and waits for its response until `timeout` (also sent to
   // the server as timeout_nano). A non-OK status comes back as an Error with
-  // the server's code and message.
+  // the server's code and message. A timeout of zero or less waits without
+  // limit and sends no timeout_nano. DEADLINE_EXCEEDED on expiry (a late
+  // response is dropped); UNAVAILABLE once the connection is lost or closed.
   Result<std::string> call_raw(std::string_view service, std::string_view method,
                                std::string payload, std::chrono::milliseconds timeout);
 
@@ -33,7 +35,8 @@ class Client {
     Resp resp;
     if (!resp.ParseFromString(*raw)) {
       return Error(Code::kDataLoss, std::string("decode ") + std::string(service) + "/" +
-                                        std::string(method) + " response: not a valid protobuf message");
+                                        std::string(method) +
+                                        " response: not a valid protobuf message");
     }
     return resp;
   }

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "ttrpc/cancel.h"
 
 namespace kata::ttrpc {
 
@@ -20,6 +21,11 @@ struct CallContext {
   // Zero when the client sent no timeout_nano.
   std::chrono::steady_clock::time_point deadline{};
   std::vector<std::pair<std::string, std::string>> metadata;
+  // Fires when the answer is no longer wanted (deadline, disconnect, shutdown).
+  // Set by the server; null in contexts built by hand.
+  std::shared_ptr<const CancelToken> cancel;
+
+  bool cancelled() const { return cancel && cancel->cancelled(); }
 };
 
 // Takes the serialized request payload, returns the serialized response payload
@@ -59,13 +65,20 @@ class Server {
   // Serves one connected stream (a unix socket, a vsock, a virtio-serial port)
   // until the peer closes it or sends a frame that cannot be decoded. Blocks.
   // Returns ok on a clean close.
+  // EOF means read() returned 0 at a frame boundary (a connection reset there
+  // counts too). Before returning it cancels the CallContext::cancel of every
+  // call still running and joins their threads, so a handler that blocks for
+  // long must watch that token or serve_connection() waits for it.
   Result<void> serve_connection(UniqueFd fd);
 
   // Accepts connections on a listening socket and serves each on its own
-  // thread, until shutdown(). Blocks.
+  // thread, until shutdown(). Blocks. A connection's own errors are logged and
+  // end only that connection. Returns after all its connections have ended.
   Result<void> serve_listener(UniqueFd listen_fd);
 
-  // Stops accepting and closes every connection; serve_* calls return.
+  // Stops accepting and closes every connection; serve_* calls return (ok).
+  // Final: later serve_* calls return at once. The Server may be destroyed
+  // only after every serve_* call has returned.
   void shutdown();
 
  private:
