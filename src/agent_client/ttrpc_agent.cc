@@ -1,0 +1,114 @@
+#include "agent_client/ttrpc_agent.h"
+
+#include <google/protobuf/empty.pb.h>
+
+#include "agent.pb.h"
+#include "agent_client/dialer.h"
+#include "health.pb.h"
+
+namespace kata::agent_client {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Empty = google::protobuf::Empty;
+
+constexpr char kAgentService[] = "grpc.AgentService";
+constexpr char kHealthService[] = "grpc.Health";
+
+std::chrono::milliseconds until(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
+}  // namespace
+
+TtrpcAgent::TtrpcAgent(UniqueFd fd, std::chrono::milliseconds call_timeout)
+    : client_(std::move(fd)), call_timeout_(call_timeout) {}
+
+Result<std::unique_ptr<TtrpcAgent>> TtrpcAgent::connect(const AgentAddress& address,
+                                                        Clock::time_point deadline,
+                                                        const std::function<bool()>& vm_alive) {
+  // A virtio-serial port or a vsock connection may be accepted before the
+  // agent serves it (QEMU listens for the guest); so the proof of life is a
+  // Check answered, not a connect. Reconnect if the connection drops, as it
+  // does on vsock while the guest port is not bound yet.
+  Error last(Code::kDeadlineExceeded, "agent did not answer grpc.Health/Check in time");
+  while (Clock::now() < deadline) {
+    if (!vm_alive()) {
+      last = Error(Code::kUnavailable, "the VM exited before its agent answered");
+      break;
+    }
+    Result<UniqueFd> fd = dial(address, deadline);
+    if (!fd) {
+      if (!vm_alive()) continue;  // reported as the VM's exit, the clearer cause
+      return std::move(fd).error();
+    }
+    auto agent = std::make_unique<TtrpcAgent>(std::move(*fd));
+    Result<void> ok = agent->check_with_timeout(until(deadline));
+    if (ok) return agent;
+    last = std::move(ok).error();
+    if (last.code() != Code::kUnavailable) break;
+  }
+  return std::move(last).context("wait for agent at " + address.to_string());
+}
+
+Result<void> TtrpcAgent::check_with_timeout(std::chrono::milliseconds timeout) {
+  grpc::CheckRequest req;
+  KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::CheckRequest, grpc::HealthCheckResponse>(
+                                       kHealthService, "Check", req, timeout)));
+  if (resp.status() != grpc::HealthCheckResponse::SERVING) {
+    return Error(Code::kUnavailable, "agent health is " + grpc::HealthCheckResponse::ServingStatus_Name(resp.status()));
+  }
+  return {};
+}
+
+Result<void> TtrpcAgent::check() { return check_with_timeout(call_timeout_); }
+
+Result<std::string> TtrpcAgent::version() {
+  grpc::CheckRequest req;
+  KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::CheckRequest, grpc::VersionCheckResponse>(
+                                       kHealthService, "Version", req, call_timeout_)));
+  return resp.agent_version();
+}
+
+Result<GuestDetails> TtrpcAgent::guest_details() {
+  grpc::GuestDetailsRequest req;
+  req.set_mem_block_size(true);
+  KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::GuestDetailsRequest, grpc::GuestDetailsResponse>(
+                                       kAgentService, "GetGuestDetails", req, call_timeout_)));
+  GuestDetails d;
+  d.agent_version = resp.agent_details().version();
+  d.kernel_release = resp.agent_details().kernel_release();
+  d.init_daemon = resp.agent_details().init_daemon();
+  d.mem_block_size_bytes = resp.mem_block_size_bytes();
+  return d;
+}
+
+Result<void> TtrpcAgent::create_sandbox(const SandboxSpec& spec) {
+  grpc::CreateSandboxRequest req;
+  req.set_sandbox_id(spec.sandbox_id);
+  req.set_hostname(spec.hostname);
+  for (const auto& d : spec.dns) req.add_dns(d);
+  KATA_TRY((client_.call<grpc::CreateSandboxRequest, Empty>(kAgentService, "CreateSandbox", req,
+                                                            call_timeout_)));
+  return {};
+}
+
+Result<void> TtrpcAgent::destroy_sandbox() {
+  grpc::DestroySandboxRequest req;
+  KATA_TRY((client_.call<grpc::DestroySandboxRequest, Empty>(kAgentService, "DestroySandbox", req,
+                                                             call_timeout_)));
+  return {};
+}
+
+Result<void> TtrpcAgent::set_guest_time(std::chrono::system_clock::time_point now) {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+  grpc::SetGuestDateTimeRequest req;
+  req.set_sec(us / 1000000);
+  req.set_usec(us % 1000000);
+  KATA_TRY((client_.call<grpc::SetGuestDateTimeRequest, Empty>(kAgentService, "SetGuestDateTime", req,
+                                                               call_timeout_)));
+  return {};
+}
+
+}  // namespace kata::agent_client

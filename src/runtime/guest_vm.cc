@@ -1,0 +1,157 @@
+#include "runtime/guest_vm.h"
+
+#include <sys/stat.h>
+
+#include <random>
+
+#include "agent_client/ttrpc_agent.h"
+#include "common/fs.h"
+#include "common/log.h"
+#include "hypervisor/host_check.h"
+
+namespace kata::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace qemu = hypervisor::qemu;
+
+constexpr uint32_t kAgentVsockPort = 1024;
+constexpr size_t kConsoleTailLines = 25;
+
+// vhost-vsock context ids are host-global; pick one at random above the
+// reserved ones and let QEMU fail on the rare clash.
+uint32_t random_guest_cid() {
+  std::random_device rd;
+  return 3 + rd() % 0x7ffffff0u;
+}
+
+agent_client::AgentAddress agent_address(const qemu::QemuVm& vm, hypervisor::Channel channel,
+                                         uint32_t cid) {
+  agent_client::AgentAddress a;
+  if (channel == hypervisor::Channel::kSerial) {
+    a.kind = agent_client::AgentAddress::Kind::kSerial;
+    a.path = vm.paths().agent_socket;
+  } else {
+    a.kind = agent_client::AgentAddress::Kind::kVsock;
+    a.cid = cid;
+    a.port = kAgentVsockPort;
+  }
+  return a;
+}
+
+}  // namespace
+
+Result<void> validate_id(std::string_view id) {
+  auto bad = [&](const char* why) {
+    return Error(Code::kInvalidArgument, "invalid id `" + std::string(id) + "`: " + why);
+  };
+  if (id.empty()) return bad("empty");
+  if (id.size() > 64) return bad("longer than 64 characters");
+  if (id[0] == '.') return bad("starts with '.'");
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.';
+    if (!ok) return bad("only letters, digits, '-', '_' and '.' are allowed");
+  }
+  return {};
+}
+
+Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
+                                               const BootOptions& options) {
+  KATA_TRY(validate_id(options.id));
+  const std::string what = "boot VM " + options.id;
+  const auto& hv = config.hypervisor;
+
+  // Checked before the GuestVm exists: its destructor removes the run dir,
+  // which here would belong to another VM.
+  std::string run_dir = options.run_root + "/" + options.id;
+  if (fs::exists(run_dir)) {
+    return Error(Code::kAlreadyExists, what + ": `" + run_dir + "` already exists");
+  }
+  KATA_TRY(fs::mkdir_all(options.run_root, 0711).context(what));
+  std::unique_ptr<GuestVm> guest(new GuestVm());
+  guest->run_dir_ = run_dir;
+
+  hypervisor::AccelProbeOptions probe;
+  probe.qemu_path = hv.path;
+  probe.kernel = hv.kernel;
+  probe.cache_dir = options.run_root;
+  KATA_ASSIGN_OR_RETURN(guest->accel_,
+                        hypervisor::choose_accelerator(hv.accelerator, probe).context(what));
+  if (guest->accel_.accel == hypervisor::Accel::kTcg && hv.accelerator == config::Accelerator::kAuto) {
+    log::warn("using TCG (software emulation): {}", guest->accel_.reason);
+  }
+
+  qemu::VmConfig vm;
+  vm.qemu_path = hv.path;
+  vm.name = options.id;
+  vm.run_dir = guest->run_dir_;
+  vm.machine = guest->machine_ = hypervisor::to_machine(hv.machine_type);
+  vm.accel = guest->accel_.accel;
+  vm.vcpus = hv.default_vcpus;
+  vm.memory_mib = hv.default_memory;
+  vm.kernel = hv.kernel;
+  vm.initrd = hv.initrd;
+  vm.debug = hv.enable_debug;
+  vm.agent_debug = config.agent.enable_debug;
+  vm.tsc_khz = hv.tsc_khz;
+  vm.kernel_params = hv.kernel_params;
+  vm.agent_channel = guest->channel_ = hypervisor::choose_agent_channel(
+      config.agent.channel, fs::exists("/dev/vhost-vsock"));
+  vm.vsock_guest_cid = random_guest_cid();
+
+  auto started = Clock::now();
+  Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
+  if (!qemu_vm) {
+    guest->remove_run_dir();
+    return std::move(qemu_vm).error().context(what);
+  }
+  guest->vm_ = std::move(*qemu_vm);
+
+  auto deadline = started + std::chrono::seconds(config.agent.dial_timeout);
+  auto address = agent_address(*guest->vm_, guest->channel_, vm.vsock_guest_cid);
+  auto qemu_alive = [&] { return !guest->vm_->wait_for_exit(std::chrono::milliseconds(0)).ok(); };
+  auto agent = agent_client::TtrpcAgent::connect(address, deadline, qemu_alive);
+  if (!agent) {
+    std::string tail = guest->vm_->console_log_tail(kConsoleTailLines);
+    (void)guest->vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
+    guest->remove_run_dir();
+    Error err = std::move(agent).error();
+    return Error(err.code(), what + ": " + err.message() + "\nguest console (last lines):\n" + tail);
+  }
+  guest->agent_ = std::move(*agent);
+  guest->boot_to_ready_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  return guest;
+}
+
+Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
+  Result<void> destroyed = agent_->destroy_sandbox();
+  if (destroyed) {
+    Result<sys::ExitStatus> exited = vm_->wait_for_exit(timeout);
+    if (exited) {
+      remove_run_dir();
+      return {};
+    }
+    log::warn("VM {} did not power off within {} ms; stopping it", run_dir_, timeout.count());
+  }
+  Result<sys::ExitStatus> stopped = vm_->stop(std::chrono::seconds(2));
+  remove_run_dir();
+  if (!destroyed) return std::move(destroyed).error().context("shut down VM: DestroySandbox");
+  if (!stopped) return std::move(stopped).error().context("shut down VM");
+  return Error(Code::kDeadlineExceeded, "shut down VM: the guest did not power off; QEMU was stopped");
+}
+
+GuestVm::~GuestVm() {
+  if (vm_ && !vm_->exited()) (void)vm_->stop(std::chrono::seconds(2));
+  remove_run_dir();
+}
+
+void GuestVm::remove_run_dir() {
+  if (run_dir_.empty()) return;
+  agent_.reset();  // closes the agent socket before its directory goes
+  vm_.reset();
+  Result<void> removed = fs::remove_all(run_dir_);
+  if (!removed) log::warn("{}", removed.error().message());
+}
+
+}  // namespace kata::runtime

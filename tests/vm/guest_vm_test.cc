@@ -1,0 +1,141 @@
+// Boots the real guest image and talks to the real agent, then proves that
+// nothing of the VM is left: no QEMU process, no socket, no run directory.
+#include "runtime/guest_vm.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+
+#include "common/fs.h"
+
+namespace kata::runtime {
+namespace {
+
+std::string guest_dir() {
+  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
+  return env && *env ? env : KATA_BUILD_GUEST_DIR;
+}
+
+bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+// Every process whose command line mentions `needle` (QEMU names its run dir).
+std::vector<std::string> processes_mentioning(const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
+    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+class GuestVmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(guest_dir() + "/kata-initrd.img"))
+        << "no guest image in " << guest_dir() << " (run scripts/setup, or set KATA_TEST_GUEST_DIR)";
+    char tmpl[] = "/tmp/kata-vmtest-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    run_root_ = tmpl;
+    config_.hypervisor.kernel = guest_dir() + "/vmlinuz";
+    config_.hypervisor.initrd = guest_dir() + "/kata-initrd.img";
+    config_.hypervisor.default_memory = 512;
+    config_.agent.dial_timeout = 60;  // TCG on a loaded 2-core machine
+    // The KVM probe costs a few seconds on hosts where KVM hangs; one test
+    // runs it (auto), the others go straight to TCG.
+    config_.hypervisor.accelerator = config::Accelerator::kTcg;
+    options_.id = "vmtest-" + std::to_string(::getpid());
+    options_.run_root = run_root_;
+  }
+
+  void TearDown() override {
+    EXPECT_TRUE(processes_mentioning(run_root_).empty()) << "a process of the VM is left";
+    EXPECT_FALSE(fs::exists(run_root_ + "/" + options_.id)) << "the run dir is left";
+    (void)fs::remove_all(run_root_);
+  }
+
+  config::Config config_;
+  BootOptions options_;
+  std::string run_root_;
+};
+
+TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
+  config_.hypervisor.accelerator = config::Accelerator::kAuto;
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_TRUE(guest) << guest.error().message();
+  auto& g = **guest;
+  pid_t qemu = g.vm().pid();
+  std::string agent_socket = g.vm().paths().agent_socket;
+  EXPECT_TRUE(fs::exists(agent_socket));
+
+  EXPECT_TRUE(g.agent().check());
+  Result<std::string> version = g.agent().version();
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(*version, KATA_VERSION);
+
+  auto details = g.agent().guest_details();
+  ASSERT_TRUE(details) << details.error().message();
+  EXPECT_EQ(details->agent_version, KATA_VERSION);
+  EXPECT_TRUE(details->init_daemon);
+  EXPECT_NE(details->kernel_release.find("cloud-amd64"), std::string::npos) << details->kernel_release;
+  EXPECT_GT(details->mem_block_size_bytes, 0u);
+
+  agent_client::SandboxSpec spec{options_.id, "kata-test-host", {"nameserver 10.0.2.3"}};
+  Result<void> created = g.agent().create_sandbox(spec);
+  ASSERT_TRUE(created) << created.error().message();
+  Result<void> again = g.agent().create_sandbox(spec);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), Code::kAlreadyExists) << again.error().message();
+  EXPECT_TRUE(g.agent().set_guest_time(std::chrono::system_clock::now()));
+
+  // DestroySandbox powers the guest off: QEMU must exit by itself.
+  Result<void> down = g.shutdown(std::chrono::seconds(30));
+  EXPECT_TRUE(down) << down.error().message();
+  EXPECT_FALSE(process_alive(qemu));
+  EXPECT_FALSE(fs::exists(agent_socket));
+}
+
+TEST_F(GuestVmTest, RejectsAnOverlongHostname) {
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_TRUE(guest) << guest.error().message();
+  agent_client::SandboxSpec spec{options_.id, std::string(100, 'h'), {}};
+  Result<void> created = (*guest)->agent().create_sandbox(spec);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code(), Code::kInvalidArgument) << created.error().message();
+  EXPECT_TRUE((*guest)->agent().check()) << "the agent must survive a bad request";
+  EXPECT_TRUE((*guest)->shutdown(std::chrono::seconds(30)));
+}
+
+TEST_F(GuestVmTest, KilledQemuIsReportedAndCleanedUp) {
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_TRUE(guest) << guest.error().message();
+  pid_t qemu = (*guest)->vm().pid();
+  ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+  Result<void> down = (*guest)->shutdown(std::chrono::seconds(5));
+  EXPECT_FALSE(down) << "a dead QEMU cannot have powered off cleanly";
+  EXPECT_FALSE(process_alive(qemu));
+}
+
+TEST_F(GuestVmTest, BadKernelFailsClearlyAndLeavesNothing) {
+  config_.hypervisor.kernel = run_root_ + "/no-such-vmlinuz";
+  config_.hypervisor.accelerator = config::Accelerator::kTcg;
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_FALSE(guest);
+  EXPECT_NE(guest.error().message().find("no-such-vmlinuz"), std::string::npos)
+      << guest.error().message();
+}
+
+TEST_F(GuestVmTest, RunDirInUseIsRefusedAndKept) {
+  ASSERT_TRUE(fs::mkdir_all(run_root_ + "/" + options_.id));
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_FALSE(guest);
+  EXPECT_EQ(guest.error().code(), Code::kAlreadyExists);
+  EXPECT_TRUE(fs::exists(run_root_ + "/" + options_.id)) << "another VM's run dir must be kept";
+  ASSERT_TRUE(fs::remove_all(run_root_ + "/" + options_.id));
+}
+
+}  // namespace
+}  // namespace kata::runtime
