@@ -1,0 +1,86 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kata::config {
+
+enum class MachineType { kMicrovm, kQ35 };
+enum class Accelerator { kAuto, kKvm, kTcg };
+enum class AgentChannel { kAuto, kVsock, kSerial };
+enum class SharedFs { kVirtioFs, kNone };
+enum class InterNetworkingModel { kTcFilter, kMacvtap, kNone };
+
+// The spelling used in configuration.toml, e.g. "microvm", "virtio-fs", "tcfilter".
+std::string_view to_string(MachineType v);
+std::string_view to_string(Accelerator v);
+std::string_view to_string(AgentChannel v);
+std::string_view to_string(SharedFs v);
+std::string_view to_string(InterNetworkingModel v);
+
+// The inverse of to_string; nullopt for anything else (case matters, as in Kata).
+std::optional<MachineType> parse_machine_type(std::string_view s);
+std::optional<Accelerator> parse_accelerator(std::string_view s);
+std::optional<AgentChannel> parse_agent_channel(std::string_view s);
+std::optional<SharedFs> parse_shared_fs(std::string_view s);
+std::optional<InterNetworkingModel> parse_internetworking_model(std::string_view s);
+
+// Install locations compiled in from CMAKE_INSTALL_PREFIX.
+std::string install_prefix();
+std::string default_kernel_path();  // ${prefix}/share/kata-containers/vmlinuz
+std::string default_initrd_path();  // ${prefix}/share/kata-containers/kata-initrd.img
+MachineType default_machine_type();  // KATA_DEFAULT_MACHINE_TYPE at configure time
+
+// [hypervisor.qemu]; every member starts at the value used when the key is absent.
+struct HypervisorConfig {
+  std::string path = "/usr/bin/qemu-system-x86_64";
+  std::string kernel = default_kernel_path();
+  std::string initrd = default_initrd_path();
+  std::string image;  // exclusive with initrd
+  MachineType machine_type = default_machine_type();
+  std::string kernel_params;  // appended to ours, so they can override
+  uint32_t default_vcpus = 1;
+  uint32_t default_memory = 2048;  // MiB
+  SharedFs shared_fs = SharedFs::kVirtioFs;
+  std::string virtio_fs_daemon = "/usr/lib/qemu/virtiofsd";
+  bool enable_debug = false;
+  // Ours, not Kata's: "auto" probes whether KVM really runs a guest (see hypervisor/accel.h).
+  Accelerator accelerator = Accelerator::kAuto;
+  // Ours: the host TSC frequency handed to microvm guests under TCG; 0 = detect.
+  uint64_t tsc_khz = 0;
+
+  bool operator==(const HypervisorConfig&) const = default;
+};
+
+// [agent.kata]
+struct AgentConfig {
+  bool enable_debug = false;
+  uint32_t dial_timeout = 45;  // seconds
+  std::vector<std::string> kernel_modules;
+  // Ours: how the host reaches the agent; "auto" = vsock if /dev/vhost-vsock exists.
+  AgentChannel channel = AgentChannel::kAuto;
+
+  bool operator==(const AgentConfig&) const = default;
+};
+
+// [runtime]
+struct RuntimeConfig {
+  bool enable_debug = false;
+  InterNetworkingModel internetworking_model = InterNetworkingModel::kTcFilter;
+  bool sandbox_cgroup_only = false;
+
+  bool operator==(const RuntimeConfig&) const = default;
+};
+
+struct Config {
+  HypervisorConfig hypervisor;
+  AgentConfig agent;
+  RuntimeConfig runtime;
+
+  bool operator==(const Config&) const = default;
+};
+
+}  // namespace kata::config

@@ -1,0 +1,22 @@
+#include "hypervisor/qemu/kernel_params.h"
+
+#include <fmt/format.h>
+
+#include "common/strings.h"
+
+namespace kata::hypervisor::qemu {
+
+std::string build_kernel_params(const KernelParamsSpec& spec) {
+  std::vector<std::string> params = {"console=ttyS0"};
+  if (!spec.debug) params.emplace_back("quiet");
+  params.emplace_back("panic=-1");
+  if (spec.machine == Machine::kMicrovm && spec.accel == Accel::kTcg && spec.tsc_khz != 0) {
+    params.push_back(fmt::format("tsc_early_khz={}", spec.tsc_khz));
+  }
+  if (spec.agent_debug) params.emplace_back("agent.log=debug");
+  std::string_view extra = trim(spec.extra);
+  if (!extra.empty()) params.emplace_back(extra);
+  return fmt::format("{}", fmt::join(params, " "));
+}
+
+}  // namespace kata::hypervisor::qemu

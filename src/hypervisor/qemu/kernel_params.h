@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "hypervisor/types.h"
+
+namespace kata::hypervisor::qemu {
+
+struct KernelParamsSpec {
+  Machine machine = Machine::kMicrovm;
+  Accel accel = Accel::kTcg;
+  bool debug = false;        // kernel messages on the console: drops "quiet"
+  bool agent_debug = false;  // agent.log=debug
+  // Host TSC frequency. microvm has no HPET or PM timer, so under TCG the guest's TSC
+  // calibration against the PIT fails about 1 boot in 4 and the boot hangs; telling the
+  // kernel the frequency skips calibration. Ignored elsewhere; 0 = unknown (omitted).
+  uint64_t tsc_khz = 0;
+  std::string extra = {};  // configuration.toml kernel_params, last so that they win
+};
+
+// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] [agent.log=debug] [extra]".
+// panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting.
+std::string build_kernel_params(const KernelParamsSpec& spec);
+
+}  // namespace kata::hypervisor::qemu

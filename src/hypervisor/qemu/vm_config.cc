@@ -1,0 +1,59 @@
+#include "hypervisor/qemu/vm_config.h"
+
+namespace kata::hypervisor::qemu {
+
+RunPaths RunPaths::in(const std::string& run_dir) {
+  std::string dir = run_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return RunPaths{dir + "/qmp.sock", dir + "/agent.sock", dir + "/console.log", dir + "/qemu.log"};
+}
+
+Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Channel channel,
+                                std::string run_dir) {
+  const config::HypervisorConfig& h = config.hypervisor;
+  if (!h.image.empty()) {
+    return Error(Code::kUnimplemented,
+                 "hypervisor.qemu.image: booting a rootfs image is not supported yet; use initrd");
+  }
+  VmConfig c;
+  c.qemu_path = h.path;
+  c.run_dir = std::move(run_dir);
+  c.machine = to_machine(h.machine_type);
+  c.accel = accel;
+  c.vcpus = h.default_vcpus;
+  c.memory_mib = h.default_memory;
+  c.kernel = h.kernel;
+  c.initrd = h.initrd;
+  c.debug = h.enable_debug;
+  c.agent_debug = config.agent.enable_debug;
+  c.tsc_khz = h.tsc_khz;
+  c.kernel_params = h.kernel_params;
+  c.agent_channel = channel;
+  return c;
+}
+
+CommandLine build_command_line(const VmConfig& c, const RunPaths& paths,
+                               std::string kernel_cmdline) {
+  CommandLine cl;
+  cl.binary = c.qemu_path;
+  if (!c.name.empty()) cl.name = NameArg{c.name};
+  cl.machine = MachineArg{.type = c.machine};
+  cl.accel = AccelArg{c.accel};
+  cl.smp = SmpArg{c.vcpus};
+  cl.memory = MemoryArg{.size_mib = c.memory_mib,
+                        .id = cl.machine.memory_backend,
+                        .numa_node = c.machine == Machine::kQ35};
+  cl.kernel = KernelArg{c.kernel, c.initrd, std::move(kernel_cmdline)};
+  cl.console = SerialConsoleArg{.log_path = paths.console_log};
+  cl.qmp = QmpArg{.socket_path = paths.qmp_socket};
+  if (c.agent_channel == Channel::kSerial) {
+    cl.devices.emplace_back(
+        VirtioSerialAgentArg{.machine = c.machine, .socket_path = paths.agent_socket});
+  } else {
+    cl.devices.emplace_back(VhostVsockArg{c.machine, c.vsock_guest_cid});
+  }
+  if (c.rng) cl.devices.emplace_back(RngArg{c.machine});
+  return cl;
+}
+
+}  // namespace kata::hypervisor::qemu

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/result.h"
+#include "config/config.h"
+#include "hypervisor/qemu/cmdline.h"
+#include "hypervisor/types.h"
+
+namespace kata::hypervisor::qemu {
+
+// Everything needed to start one VM; resolved values only (no "auto").
+struct VmConfig {
+  std::string qemu_path = "/usr/bin/qemu-system-x86_64";
+  std::string name = {};  // -name, e.g. the sandbox id; empty: none
+  // Per-VM directory for sockets and logs, e.g. /run/kata-containers/<id>/; created by
+  // start(). Its sockets must fit a sockaddr_un, so keep it under ~90 bytes.
+  std::string run_dir = {};
+  Machine machine = Machine::kMicrovm;
+  Accel accel = Accel::kTcg;
+  uint32_t vcpus = 1;
+  uint32_t memory_mib = 2048;
+  std::string kernel = {};
+  std::string initrd = {};
+  bool debug = false;        // guest kernel messages on the console log
+  bool agent_debug = false;  // agent.log=debug
+  uint64_t tsc_khz = 0;      // microvm + TCG only; 0 = read the host's
+  std::string kernel_params = {};  // extra, from configuration.toml
+  Channel agent_channel = Channel::kSerial;
+  uint32_t vsock_guest_cid = 3;
+  bool rng = true;
+  // How long QEMU has to open its QMP socket and greet.
+  std::chrono::milliseconds start_timeout{10000};
+};
+
+// Where a VM's files live inside its run dir.
+struct RunPaths {
+  std::string qmp_socket = {};    // qmp.sock
+  std::string agent_socket = {};  // agent.sock (virtio-serial channel only)
+  std::string console_log = {};   // console.log: the guest's ttyS0
+  std::string qemu_log = {};      // qemu.log: QEMU's own stdout and stderr
+  static RunPaths in(const std::string& run_dir);
+};
+
+// A VmConfig from configuration.toml's [hypervisor.qemu] and [agent.kata], with the
+// choices the caller resolved (see accel.h and host_check.h). A rootfs `image` is not
+// supported yet (UNIMPLEMENTED).
+Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Channel channel,
+                                std::string run_dir);
+
+// The QEMU command line for `config`, with `kernel_cmdline` passed to the guest as is.
+CommandLine build_command_line(const VmConfig& config, const RunPaths& paths,
+                               std::string kernel_cmdline);
+
+}  // namespace kata::hypervisor::qemu
