@@ -1,0 +1,102 @@
+#include "agent/channel.h"
+
+#include <linux/vm_sockets.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace kata::agent {
+namespace {
+
+constexpr int kVirtioIdConsole = 3;
+// How long auto mode waits for the host to name its ports once a console
+// device is there; forced serial waits longer because there is no fallback.
+constexpr auto kAutoSerialWait = std::chrono::seconds(3);
+constexpr auto kForcedSerialWait = std::chrono::seconds(20);
+
+std::optional<std::string> wait_for_serial_port(const std::string& sysfs_root,
+                                                std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  auto step = std::chrono::milliseconds(1);
+  for (;;) {
+    if (auto port = find_serial_port(sysfs_root, kSerialPortName)) return port;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(step);
+    step = std::min<std::chrono::milliseconds>(step * 2, std::chrono::milliseconds(20));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> find_serial_port(const std::string& sysfs_root, std::string_view name) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(sysfs_root + "/class/virtio-ports", ec);
+  if (ec) return std::nullopt;
+  for (const auto& entry : it) {
+    Result<std::string> port_name = fs::read_file(entry.path().string() + "/name");
+    if (port_name && trim(*port_name) == name) {
+      return "/dev/" + entry.path().filename().string();
+    }
+  }
+  return std::nullopt;
+}
+
+bool has_virtio_console(const std::string& sysfs_root) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(sysfs_root + "/bus/virtio/devices", ec);
+  if (ec) return false;
+  for (const auto& entry : it) {
+    Result<std::string> id = fs::read_file(entry.path().string() + "/device");
+    if (id && std::strtol(std::string(trim(*id)).c_str(), nullptr, 0) == kVirtioIdConsole) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Channel::describe() const {
+  return kind == Kind::kSerial ? "virtio-serial " + path
+                               : "vsock port " + std::to_string(kVsockPort);
+}
+
+Result<Channel> choose_channel(ChannelKind wanted, const std::string& sysfs_root) {
+  if (wanted == ChannelKind::kVsock) return Channel{Channel::Kind::kVsock, ""};
+  if (wanted == ChannelKind::kSerial) {
+    if (auto port = wait_for_serial_port(sysfs_root, kForcedSerialWait)) {
+      return Channel{Channel::Kind::kSerial, *port};
+    }
+    return Error(Code::kNotFound, "agent.channel=serial but no virtio-serial port named `" +
+                                      std::string(kSerialPortName) + "` appeared");
+  }
+  if (has_virtio_console(sysfs_root)) {
+    if (auto port = wait_for_serial_port(sysfs_root, kAutoSerialWait)) {
+      return Channel{Channel::Kind::kSerial, *port};
+    }
+    log::info("a virtio console exists but no port `{}`: using vsock", kSerialPortName);
+  }
+  return Channel{Channel::Kind::kVsock, ""};
+}
+
+Result<UniqueFd> listen_vsock() {
+  UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return Error::from_errno(errno, "socket AF_VSOCK");
+  sockaddr_vm addr{};
+  addr.svm_family = AF_VSOCK;
+  addr.svm_cid = VMADDR_CID_ANY;
+  addr.svm_port = kVsockPort;
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return Error::from_errno(errno, "bind vsock port " + std::to_string(kVsockPort));
+  }
+  if (::listen(fd.get(), 16) != 0) return Error::from_errno(errno, "listen on vsock");
+  return fd;
+}
+
+}  // namespace kata::agent

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/init/cmdline.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace kata::agent {
+
+// Name of the virtio-serial port the host attaches for the agent (upstream's).
+inline constexpr std::string_view kSerialPortName = "agent.channel.0";
+// Guest vsock port the agent listens on (upstream's DEFAULT_AGENT_VSOCK_PORT).
+inline constexpr unsigned kVsockPort = 1024;
+
+// The device node of the virtio-serial port called `name`, found through
+// <sysfs_root>/class/virtio-ports/*/name ("/dev/vport1p1"), or nullopt.
+std::optional<std::string> find_serial_port(const std::string& sysfs_root, std::string_view name);
+
+// Whether any virtio console device (virtio device id 3) exists: only then can
+// a named port still appear; the host announces ports after the driver binds.
+bool has_virtio_console(const std::string& sysfs_root);
+
+struct Channel {
+  enum class Kind { kSerial, kVsock } kind;
+  std::string path;  // serial: the port's device node
+  std::string describe() const;
+};
+
+// Decides the transport: the serial port when the host attached it (waiting a
+// little for it to be announced), vsock otherwise, unless `wanted` forces one.
+Result<Channel> choose_channel(ChannelKind wanted, const std::string& sysfs_root = "/sys");
+
+// A listening AF_VSOCK socket on kVsockPort for any CID.
+Result<UniqueFd> listen_vsock();
+
+}  // namespace kata::agent

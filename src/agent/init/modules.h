@@ -1,0 +1,56 @@
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace kata::agent {
+
+// The kernel treats '-' and '_' in module names alike; we compare in the '_' form.
+std::string normalize_module_name(std::string_view name);
+
+// "kernel/fs/fuse/virtiofs.ko" (or .ko.xz, .ko.zst, .ko.gz) -> "virtiofs".
+std::string module_name_from_path(std::string_view path);
+
+// What depmod wrote: for each module its file (relative to the modules
+// directory, or absolute) and the files of everything it needs.
+struct ModuleIndex {
+  struct Entry {
+    std::string path;
+    std::vector<std::string> deps;  // file paths, as in modules.dep
+  };
+  std::map<std::string, Entry> modules;  // by normalized name
+  std::set<std::string> builtin;         // normalized names from modules.builtin
+};
+
+// Parses modules.dep ("path: dep dep ...") and modules.builtin (one path a line).
+ModuleIndex parse_module_index(std::string_view modules_dep, std::string_view modules_builtin);
+
+// The image's list of modules to load: one name a line, '#' starts a comment.
+std::vector<std::string> parse_module_list(std::string_view text);
+
+// Splits the image's module list into the modules the agent's channel needs
+// (virtio buses, virtio-serial, vsock), to load before serving, and the rest.
+struct BootModules {
+  std::vector<std::string> channel;
+  std::vector<std::string> later;
+};
+BootModules split_boot_modules(const std::vector<std::string>& names);
+
+// What loading `wanted` takes: module files to load in order, every module
+// after the modules it needs, none twice.
+struct ModulePlan {
+  std::vector<std::string> load;     // paths as in modules.dep
+  std::vector<std::string> builtin;  // wanted names the kernel already has
+  std::vector<std::string> missing;  // wanted or needed names that are not there
+};
+
+// Fails only on a dependency cycle: modules.dep is then corrupt and no order is right.
+Result<ModulePlan> plan_module_loads(const ModuleIndex& index,
+                                     const std::vector<std::string>& wanted);
+
+}  // namespace kata::agent

@@ -1,0 +1,12 @@
+#pragma once
+
+#include "agent.pb.h"
+#include "agent/sandbox.h"
+
+namespace kata::agent {
+
+// Protocol <-> domain mapping for the sandbox RPCs, kept out of the handlers.
+SandboxSpec to_sandbox_spec(const grpc::CreateSandboxRequest& req);
+grpc::GuestDetailsResponse to_guest_details_response(const GuestDetails& details);
+
+}  // namespace kata::agent

@@ -1,0 +1,107 @@
+#include "agent/sandbox.h"
+
+#include <chrono>
+
+#include "common/log.h"
+#include "common/strings.h"
+
+namespace kata::agent {
+namespace {
+
+constexpr char kResolvConf[] = "/etc/resolv.conf";
+constexpr char kMemBlockSize[] = "/sys/devices/system/memory/block_size_bytes";
+constexpr char kMemProbe[] = "/sys/devices/system/memory/probe";
+// Long enough for the DestroySandbox reply to leave through virtio, short
+// enough that the host sees QEMU exit right after the reply.
+constexpr auto kPowerOffDelay = std::chrono::milliseconds(200);
+
+std::string join_parameters(const std::vector<std::string>& params) {
+  std::string out;
+  for (const std::string& p : params) {
+    if (!out.empty()) out += ' ';
+    out += p;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<uint64_t> parse_hex_u64(std::string_view text) {
+  std::string_view t = trim(text);
+  if (t.starts_with("0x") || t.starts_with("0X")) t.remove_prefix(2);
+  if (t.empty() || t.size() > 16) {
+    return Error(Code::kInvalidArgument, "not a 64-bit hex number: `" + std::string(text) + "`");
+  }
+  uint64_t v = 0;
+  for (char c : t) {
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
+    if (d < 0)
+      return Error(Code::kInvalidArgument, "not a hex number: `" + std::string(text) + "`");
+    v = v * 16 + static_cast<uint64_t>(d);
+  }
+  return v;
+}
+
+Result<void> Sandbox::create(const SandboxSpec& spec) {
+  std::lock_guard lock(mu_);
+  if (id_) {
+    return Error(Code::kAlreadyExists,
+                 "create sandbox " + spec.id + ": sandbox " + *id_ + " already exists in this VM");
+  }
+  auto ctx = "create sandbox " + spec.id;
+  if (!spec.hostname.empty()) KATA_TRY(os_.set_hostname(spec.hostname).context(ctx));
+  if (!spec.dns.empty()) {
+    std::string resolv;
+    for (const std::string& line : spec.dns) resolv += line + "\n";
+    KATA_TRY(os_.write_file(kResolvConf, resolv).context(ctx));
+  }
+  for (const KernelModuleSpec& m : spec.kernel_modules) {
+    KATA_TRY(os_.load_module(m.name, join_parameters(m.parameters)).context(ctx));
+  }
+  if (spec.storage_count > 0) {
+    log::warn("create sandbox {}: {} storage(s) ignored: not supported yet", spec.id,
+              spec.storage_count);
+  }
+  id_ = spec.id;
+  log::info("sandbox {} created (hostname `{}`)", spec.id, spec.hostname);
+  return {};
+}
+
+Result<void> Sandbox::destroy() {
+  {
+    std::lock_guard lock(mu_);
+    log::info("destroy sandbox {}: powering off", id_.value_or("(none)"));
+  }
+  os_.power_off_after(kPowerOffDelay);
+  return {};
+}
+
+Result<void> Sandbox::set_time(int64_t sec, int64_t usec) {
+  if (usec < 0 || usec >= 1000000) {
+    return Error(Code::kInvalidArgument,
+                 "set guest time: usec " + std::to_string(usec) + " out of range");
+  }
+  return os_.set_time(sec, usec).context("set guest time");
+}
+
+Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_hotplug_probe) {
+  GuestDetails d;
+  // A kernel without memory hotplug has no such file: the block size is then 0, as upstream.
+  if (want_mem_block_size && os_.exists(kMemBlockSize)) {
+    KATA_ASSIGN_OR_RETURN(std::string text, os_.read_file(kMemBlockSize));
+    KATA_ASSIGN_OR_RETURN(d.mem_block_size_bytes,
+                          parse_hex_u64(text).context(std::string("read ") + kMemBlockSize));
+  }
+  if (want_hotplug_probe) d.mem_hotplug_probe = os_.exists(kMemProbe);
+  return d;
+}
+
+std::optional<std::string> Sandbox::id() const {
+  std::lock_guard lock(mu_);
+  return id_;
+}
+
+}  // namespace kata::agent

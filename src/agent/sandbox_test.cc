@@ -1,0 +1,109 @@
+#include "agent/sandbox.h"
+
+#include <gtest/gtest.h>
+
+#include "agent/testing/fake_guest_os.h"
+
+namespace kata::agent {
+namespace {
+
+using testing::FakeGuestOs;
+
+TEST(ParseHex, Values) {
+  EXPECT_EQ(*parse_hex_u64("8000000\n"), 0x8000000u);
+  EXPECT_EQ(*parse_hex_u64("0x10"), 16u);
+  EXPECT_EQ(*parse_hex_u64("ffffffffffffffff"), ~0ull);
+  EXPECT_FALSE(parse_hex_u64("").ok());
+  EXPECT_FALSE(parse_hex_u64("12g").ok());
+  EXPECT_FALSE(parse_hex_u64("1ffffffffffffffff").ok());  // over 64 bits
+}
+
+TEST(Sandbox, CreateSetsHostnameDnsAndModules) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  SandboxSpec spec{"sb1",
+                   "pod-a",
+                   {"nameserver 10.0.0.1", "search example.org"},
+                   {{"dummy", {"numdummies=2", "x=y"}}}};
+  ASSERT_TRUE(sb.create(spec).ok());
+  EXPECT_EQ(os.hostname, "pod-a");
+  EXPECT_EQ(os.files["/etc/resolv.conf"], "nameserver 10.0.0.1\nsearch example.org\n");
+  ASSERT_EQ(os.loaded_modules.size(), 1u);
+  EXPECT_EQ(os.loaded_modules[0],
+            std::make_pair(std::string("dummy"), std::string("numdummies=2 x=y")));
+  EXPECT_EQ(sb.id(), "sb1");
+}
+
+TEST(Sandbox, EmptyHostnameAndDnsTouchNothing) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  ASSERT_TRUE(sb.create({"sb1", "", {}, {}}).ok());
+  EXPECT_FALSE(os.hostname.has_value());
+  EXPECT_TRUE(os.files.empty());
+}
+
+TEST(Sandbox, SecondCreateIsAlreadyExists) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  ASSERT_TRUE(sb.create({"sb1", "a", {}, {}}).ok());
+  Result<void> again = sb.create({"sb2", "b", {}, {}});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
+  EXPECT_EQ(os.hostname, "a");
+  EXPECT_EQ(sb.id(), "sb1");
+}
+
+TEST(Sandbox, FailedCreateCanBeRetried) {
+  FakeGuestOs os;
+  os.fail_set_hostname = true;
+  Sandbox sb(os);
+  Result<void> r = sb.create({"sb1", "a", {}, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Code::kPermissionDenied);
+  EXPECT_NE(r.error().message().find("create sandbox sb1"), std::string::npos);
+  EXPECT_FALSE(sb.id().has_value());
+  os.fail_set_hostname = false;
+  EXPECT_TRUE(sb.create({"sb1", "a", {}, {}}).ok());
+}
+
+TEST(Sandbox, DestroyPowersOffLater) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  EXPECT_TRUE(sb.destroy().ok());
+  EXPECT_EQ(os.power_off_calls, 1);
+}
+
+TEST(Sandbox, SetTimeChecksMicroseconds) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  EXPECT_TRUE(sb.set_time(1700000000, 5).ok());
+  EXPECT_EQ(os.time, std::make_pair(int64_t{1700000000}, int64_t{5}));
+  EXPECT_EQ(sb.set_time(1, 1000000).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(sb.set_time(1, -1).error().code(), Code::kInvalidArgument);
+}
+
+TEST(Sandbox, GuestDetails) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  auto none = sb.guest_details(true, true);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->mem_block_size_bytes, 0u);
+  EXPECT_FALSE(none->mem_hotplug_probe);
+
+  os.files["/sys/devices/system/memory/block_size_bytes"] = "8000000\n";
+  os.files["/sys/devices/system/memory/probe"] = "";
+  auto d = sb.guest_details(true, true);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->mem_block_size_bytes, 128u << 20);
+  EXPECT_TRUE(d->mem_hotplug_probe);
+
+  auto not_asked = sb.guest_details(false, false);
+  EXPECT_EQ(not_asked->mem_block_size_bytes, 0u);
+  EXPECT_FALSE(not_asked->mem_hotplug_probe);
+
+  os.files["/sys/devices/system/memory/block_size_bytes"] = "junk";
+  EXPECT_EQ(sb.guest_details(true, false).error().code(), Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace kata::agent
