@@ -87,6 +87,8 @@ Result<void> Sandbox::set_time(int64_t sec, int64_t usec) {
   return os_.set_time(sec, usec).context("set guest time");
 }
 
+constexpr char kOsRelease[] = "/proc/sys/kernel/osrelease";
+
 Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_hotplug_probe) {
   GuestDetails d;
   // A kernel without memory hotplug has no such file: the block size is then 0, as upstream.
@@ -96,6 +98,10 @@ Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_
                           parse_hex_u64(text).context(std::string("read ") + kMemBlockSize));
   }
   if (want_hotplug_probe) d.mem_hotplug_probe = os_.exists(kMemProbe);
+  // Best effort: the host shows it to users, nothing depends on it.
+  if (Result<std::string> release = os_.read_file(kOsRelease)) {
+    d.kernel_release = std::string(trim(*release));
+  }
   return d;
 }
 

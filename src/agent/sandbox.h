@@ -30,6 +30,7 @@ struct SandboxSpec {
 struct GuestDetails {
   uint64_t mem_block_size_bytes = 0;
   bool mem_hotplug_probe = false;
+  std::string kernel_release;  // uname -r
 };
 
 // "0x8000000" or "8000000" (sysfs writes hex without the prefix) -> 134217728.

@@ -89,11 +89,14 @@ TEST(Sandbox, GuestDetails) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->mem_block_size_bytes, 0u);
   EXPECT_FALSE(none->mem_hotplug_probe);
+  EXPECT_EQ(none->kernel_release, "");
 
   os.files["/sys/devices/system/memory/block_size_bytes"] = "8000000\n";
   os.files["/sys/devices/system/memory/probe"] = "";
+  os.files["/proc/sys/kernel/osrelease"] = "6.1.0-56-cloud-amd64\n";
   auto d = sb.guest_details(true, true);
   ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->kernel_release, "6.1.0-56-cloud-amd64");
   EXPECT_EQ(d->mem_block_size_bytes, 128u << 20);
   EXPECT_TRUE(d->mem_hotplug_probe);
 

@@ -78,9 +78,6 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   probe.cache_dir = options.run_root;
   KATA_ASSIGN_OR_RETURN(guest->accel_,
                         hypervisor::choose_accelerator(hv.accelerator, probe).context(what));
-  if (guest->accel_.accel == hypervisor::Accel::kTcg && hv.accelerator == config::Accelerator::kAuto) {
-    log::warn("using TCG (software emulation): {}", guest->accel_.reason);
-  }
 
   qemu::VmConfig vm;
   vm.qemu_path = hv.path;

@@ -21,6 +21,7 @@ grpc::GuestDetailsResponse to_guest_details_response(const GuestDetails& details
   grpc::AgentDetails* agent = resp.mutable_agent_details();
   agent->set_version(KATA_VERSION);
   agent->set_init_daemon(true);
+  agent->set_kernel_release(details.kernel_release);
   // No storage or device handlers and no seccomp yet: the container engine
   // that brings them also announces them here.
   agent->set_supports_seccomp(false);
