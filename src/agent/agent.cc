@@ -103,7 +103,16 @@ Result<void> boot_and_serve() {
 
   KATA_ASSIGN_OR_RETURN(std::vector<std::string> listed, read_module_list(kModuleList));
   KATA_ASSIGN_OR_RETURN(std::string modules_dir, running_modules_dir());
-  BootModules modules = split_boot_modules(listed);
+  // The host names the channel and the VM shows its buses before any driver
+  // loads: boot loads only what serving needs (under TCG each module costs
+  // 10-40 ms).
+  bool pci = has_pci_devices("/sys"), mmio = has_virtio_mmio_devices("/sys");
+  BootNeeds needs{.serial = opts.channel != ChannelKind::kVsock,
+                  .vsock = opts.channel != ChannelKind::kSerial,
+                  .pci_bus = pci || !mmio,  // neither seen: load both rather than guess
+                  .mmio_bus = mmio || !pci};
+  BootModules modules = split_boot_modules(listed, needs);
+  for (const std::string& m : modules.skipped) log::debug("module {} skipped: no such bus", m);
   // A driver that fails to load is not fatal by itself: the channel decides.
   Result<void> loaded = load_modules(modules_dir, modules.channel);
   if (!loaded) log::warn("{}", loaded.error().message());

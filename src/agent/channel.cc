@@ -49,6 +49,31 @@ std::optional<std::string> find_serial_port(const std::string& sysfs_root, std::
   return std::nullopt;
 }
 
+namespace {
+
+bool any_entry(const std::string& dir, bool (*match)(const std::string& name)) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return false;
+  for (const auto& entry : it) {
+    if (match(entry.path().filename().string())) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool has_pci_devices(const std::string& sysfs_root) {
+  return any_entry(sysfs_root + "/bus/pci/devices", [](const std::string&) { return true; });
+}
+
+bool has_virtio_mmio_devices(const std::string& sysfs_root) {
+  return any_entry(sysfs_root + "/bus/platform/devices", [](const std::string& name) {
+    return starts_with(name, "LNRO0005") || name.find("virtio-mmio") != std::string::npos ||
+           name.find("virtio_mmio") != std::string::npos;
+  });
+}
+
 bool has_virtio_console(const std::string& sysfs_root) {
   std::error_code ec;
   std::filesystem::directory_iterator it(sysfs_root + "/bus/virtio/devices", ec);

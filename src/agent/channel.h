@@ -24,6 +24,11 @@ std::optional<std::string> find_serial_port(const std::string& sysfs_root, std::
 // a named port still appear; the host announces ports after the driver binds.
 bool has_virtio_console(const std::string& sysfs_root);
 
+// Which virtio transports the VM has, before their drivers load: PCI devices
+// (q35) and ACPI-described virtio-mmio devices (microvm, HID LNRO0005).
+bool has_pci_devices(const std::string& sysfs_root);
+bool has_virtio_mmio_devices(const std::string& sysfs_root);
+
 struct Channel {
   enum class Kind { kSerial, kVsock } kind;
   std::string path;  // serial: the port's device node

@@ -59,6 +59,17 @@ TEST_F(FakeSysfs, DetectsVirtioConsoleDevice) {
   EXPECT_TRUE(has_virtio_console(root_));
 }
 
+TEST_F(FakeSysfs, DetectsVirtioTransports) {
+  EXPECT_FALSE(has_pci_devices(root_));
+  EXPECT_FALSE(has_virtio_mmio_devices(root_));
+  write(root_ + "/bus/platform/devices/serial8250/uevent", "");
+  EXPECT_FALSE(has_virtio_mmio_devices(root_));
+  write(root_ + "/bus/platform/devices/LNRO0005:00/uevent", "");
+  EXPECT_TRUE(has_virtio_mmio_devices(root_));
+  write(root_ + "/bus/pci/devices/0000:00:01.0/uevent", "");
+  EXPECT_TRUE(has_pci_devices(root_));
+}
+
 TEST_F(FakeSysfs, AutoPrefersSerialWhenThePortExists) {
   add_device("virtio0", "0x0013\n");
   add_device("virtio1", "0x0003\n");

@@ -54,14 +54,18 @@ std::vector<std::string> parse_module_list(std::string_view text) {
   return names;
 }
 
-BootModules split_boot_modules(const std::vector<std::string>& names) {
-  static const std::set<std::string> kChannel = {
-      "virtio_pci", "virtio_mmio", "virtio_console", "vsock", "vmw_vsock_virtio_transport",
-  };
+BootModules split_boot_modules(const std::vector<std::string>& names, const BootNeeds& needs) {
   BootModules out;
   for (const std::string& name : names) {
     std::string n = normalize_module_name(name);
-    (kChannel.count(n) ? out.channel : out.later).push_back(std::move(n));
+    if ((n == "virtio_pci" && !needs.pci_bus) || (n == "virtio_mmio" && !needs.mmio_bus)) {
+      out.skipped.push_back(std::move(n));
+      continue;
+    }
+    bool now = n == "virtio_pci" || n == "virtio_mmio" ||
+               (n == "virtio_console" && needs.serial) ||
+               ((n == "vsock" || n == "vmw_vsock_virtio_transport") && needs.vsock);
+    (now ? out.channel : out.later).push_back(std::move(n));
   }
   return out;
 }

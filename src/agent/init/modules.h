@@ -33,13 +33,23 @@ ModuleIndex parse_module_index(std::string_view modules_dep, std::string_view mo
 // The image's list of modules to load: one name a line, '#' starts a comment.
 std::vector<std::string> parse_module_list(std::string_view text);
 
-// Splits the image's module list into the modules the agent's channel needs
-// (virtio buses, virtio-serial, vsock), to load before serving, and the rest.
+// What decides which drivers must load before the agent can serve.
+struct BootNeeds {
+  bool serial = true;    // the channel may be virtio-serial (virtio_console)
+  bool vsock = true;     // the channel may be vsock
+  bool pci_bus = true;   // the VM has PCI devices (q35)
+  bool mmio_bus = true;  // the VM has virtio-mmio devices (microvm)
+};
+
+// Splits the image's module list into the drivers the agent's channel needs,
+// to load before serving, the rest, to load in the background, and the bus
+// drivers of a bus this VM does not have, not to load at all.
 struct BootModules {
   std::vector<std::string> channel;
   std::vector<std::string> later;
+  std::vector<std::string> skipped;
 };
-BootModules split_boot_modules(const std::vector<std::string>& names);
+BootModules split_boot_modules(const std::vector<std::string>& names, const BootNeeds& needs);
 
 // What loading `wanted` takes: module files to load in order, every module
 // after the modules it needs, none twice.

@@ -53,12 +53,34 @@ TEST(ParseModuleList, CommentsBlanksAndDashes) {
   EXPECT_TRUE(parse_module_list("").empty());
 }
 
-TEST(SplitBootModules, ChannelDriversFirstOrderKept) {
-  BootModules b = split_boot_modules({"virtio_pci", "virtio_blk", "virtio-mmio", "virtio_console",
-                                      "fuse", "vsock", "vmw_vsock_virtio_transport", "overlay"});
+const std::vector<std::string> kListed = {"virtio_pci", "virtio_blk", "virtio-mmio",
+                                          "virtio_console", "fuse", "vsock",
+                                          "vmw_vsock_virtio_transport", "overlay"};
+
+TEST(SplitBootModules, UnknownChannelAndBusesLoadEveryChannelDriverFirst) {
+  BootModules b = split_boot_modules(kListed, BootNeeds{});
   EXPECT_EQ(b.channel, (std::vector<std::string>{"virtio_pci", "virtio_mmio", "virtio_console",
                                                  "vsock", "vmw_vsock_virtio_transport"}));
   EXPECT_EQ(b.later, (std::vector<std::string>{"virtio_blk", "fuse", "overlay"}));
+  EXPECT_TRUE(b.skipped.empty());
+}
+
+TEST(SplitBootModules, SerialOnMicrovmNeedsOnlyMmioAndConsole) {
+  BootModules b = split_boot_modules(
+      kListed, BootNeeds{.serial = true, .vsock = false, .pci_bus = false, .mmio_bus = true});
+  EXPECT_EQ(b.channel, (std::vector<std::string>{"virtio_mmio", "virtio_console"}));
+  EXPECT_EQ(b.later, (std::vector<std::string>{"virtio_blk", "fuse", "vsock",
+                                               "vmw_vsock_virtio_transport", "overlay"}));
+  EXPECT_EQ(b.skipped, (std::vector<std::string>{"virtio_pci"}));
+}
+
+TEST(SplitBootModules, VsockOnQ35NeedsPciAndVsock) {
+  BootModules b = split_boot_modules(
+      kListed, BootNeeds{.serial = false, .vsock = true, .pci_bus = true, .mmio_bus = false});
+  EXPECT_EQ(b.channel,
+            (std::vector<std::string>{"virtio_pci", "vsock", "vmw_vsock_virtio_transport"}));
+  EXPECT_EQ(b.later, (std::vector<std::string>{"virtio_blk", "virtio_console", "fuse", "overlay"}));
+  EXPECT_EQ(b.skipped, (std::vector<std::string>{"virtio_mmio"}));
 }
 
 TEST(PlanModuleLoads, DependenciesFirstNoDuplicates) {

@@ -12,6 +12,9 @@ struct KernelParamsSpec {
   Accel accel = Accel::kTcg;
   bool debug = false;        // kernel messages on the console: drops "quiet"
   bool agent_debug = false;  // agent.log=debug
+  // agent.channel=serial|vsock: the agent then loads only that channel's
+  // drivers before serving, and does not wait to find out which one it is.
+  Channel channel = Channel::kSerial;
   // Host TSC frequency. microvm has no HPET or PM timer, so under TCG the guest's TSC
   // calibration against the PIT fails about 1 boot in 4 and the boot hangs; telling the
   // kernel the frequency skips calibration. Ignored elsewhere; 0 = unknown (omitted).
@@ -19,7 +22,7 @@ struct KernelParamsSpec {
   std::string extra = {};  // configuration.toml kernel_params, last so that they win
 };
 
-// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] [agent.log=debug] [extra]".
+// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] agent.channel=C [agent.log=debug] [extra]".
 // panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting.
 std::string build_kernel_params(const KernelParamsSpec& spec);
 

@@ -65,6 +65,7 @@ std::string guest_kernel_cmdline(const VmConfig& c) {
                                               .accel = c.accel,
                                               .debug = c.debug,
                                               .agent_debug = c.agent_debug,
+                                              .channel = c.agent_channel,
                                               .tsc_khz = tsc,
                                               .extra = c.kernel_params});
 }

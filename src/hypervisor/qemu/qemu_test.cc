@@ -43,7 +43,7 @@ TEST_F(QemuDriverTest, StartQueryStop) {
   ASSERT_TRUE(vm) << vm.error().message();
   QemuVm& q = **vm;
   EXPECT_GT(q.pid(), 0);
-  EXPECT_EQ(q.kernel_cmdline(), "console=ttyS0 quiet panic=-1 tsc_early_khz=1234");
+  EXPECT_EQ(q.kernel_cmdline(), "console=ttyS0 quiet panic=-1 tsc_early_khz=1234 agent.channel=serial");
   ASSERT_NE(q.qmp(), nullptr);
   auto status = q.qmp()->query_status();
   ASSERT_TRUE(status) << status.error().message();
