@@ -98,6 +98,18 @@ TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
   EXPECT_FALSE(fs::exists(agent_socket));
 }
 
+TEST_F(GuestVmTest, BootsOnQ35Too) {
+  config_.hypervisor.machine_type = config::MachineType::kQ35;
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_TRUE(guest) << guest.error().message();
+  EXPECT_EQ((*guest)->machine(), hypervisor::Machine::kQ35);
+  auto details = (*guest)->agent().guest_details();
+  ASSERT_TRUE(details) << details.error().message();
+  EXPECT_EQ(details->agent_version, KATA_VERSION);
+  Result<void> down = (*guest)->shutdown(std::chrono::seconds(30));
+  EXPECT_TRUE(down) << down.error().message();
+}
+
 TEST_F(GuestVmTest, RejectsAnOverlongHostname) {
   auto guest = GuestVm::boot(config_, options_);
   ASSERT_TRUE(guest) << guest.error().message();
