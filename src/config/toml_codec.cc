@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "config/json.h"
 #include "config/load.h"
 
 namespace kata::config {
@@ -231,7 +232,11 @@ Result<LoadedConfig> parse_config(std::string_view toml_text, const std::string&
   return loaded;
 }
 
-std::string to_toml(const Config& c) {
+namespace {
+
+// The effective configuration as one table: the single source of both the
+// TOML and the JSON that `kata-runtime env` prints.
+toml::table to_table(const Config& c) {
   const HypervisorConfig& h = c.hypervisor;
   toml::array modules;
   for (const std::string& m : c.agent.kernel_modules) modules.push_back(m);
@@ -261,12 +266,23 @@ std::string to_toml(const Config& c) {
       {"internetworking_model", to_string(c.runtime.internetworking_model)},
       {"sandbox_cgroup_only", c.runtime.sandbox_cgroup_only},
   };
-  toml::table doc{{"hypervisor", toml::table{{"qemu", std::move(qemu)}}},
-                  {"agent", toml::table{{"kata", std::move(agent)}}},
-                  {"runtime", std::move(runtime)}};
+  return toml::table{{"hypervisor", toml::table{{"qemu", std::move(qemu)}}},
+                     {"agent", toml::table{{"kata", std::move(agent)}}},
+                     {"runtime", std::move(runtime)}};
+}
+
+}  // namespace
+
+std::string to_toml(const Config& c) {
   std::ostringstream os;
-  os << doc << "\n";
+  os << to_table(c) << "\n";
   return os.str();
+}
+
+nlohmann::json to_json(const Config& c) {
+  std::ostringstream os;
+  os << toml::json_formatter{to_table(c)};
+  return nlohmann::json::parse(os.str());
 }
 
 }  // namespace kata::config

@@ -79,22 +79,13 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   KATA_ASSIGN_OR_RETURN(guest->accel_,
                         hypervisor::choose_accelerator(hv.accelerator, probe).context(what));
 
-  qemu::VmConfig vm;
-  vm.qemu_path = hv.path;
+  guest->machine_ = hypervisor::to_machine(hv.machine_type);
+  guest->channel_ =
+      hypervisor::choose_agent_channel(config.agent.channel, fs::exists("/dev/vhost-vsock"));
+  KATA_ASSIGN_OR_RETURN(qemu::VmConfig vm, qemu::vm_config_from(config, guest->accel_.accel,
+                                                                guest->channel_, guest->run_dir_)
+                                               .context(what));
   vm.name = options.id;
-  vm.run_dir = guest->run_dir_;
-  vm.machine = guest->machine_ = hypervisor::to_machine(hv.machine_type);
-  vm.accel = guest->accel_.accel;
-  vm.vcpus = hv.default_vcpus;
-  vm.memory_mib = hv.default_memory;
-  vm.kernel = hv.kernel;
-  vm.initrd = hv.initrd;
-  vm.debug = hv.enable_debug;
-  vm.agent_debug = config.agent.enable_debug;
-  vm.tsc_khz = hv.tsc_khz;
-  vm.kernel_params = hv.kernel_params;
-  vm.agent_channel = guest->channel_ = hypervisor::choose_agent_channel(
-      config.agent.channel, fs::exists("/dev/vhost-vsock"));
   vm.vsock_guest_cid = random_guest_cid();
 
   auto started = Clock::now();
