@@ -113,6 +113,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
 }
 
 Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
+  if (!vm_) return Error(Code::kFailedPrecondition, "shut down VM: already shut down");
   Result<void> destroyed = agent_->destroy_sandbox();
   if (destroyed) {
     Result<sys::ExitStatus> exited = vm_->wait_for_exit(timeout);

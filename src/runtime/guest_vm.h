@@ -46,7 +46,8 @@ class GuestVm {
 
   // Asks the agent to power the guest off (DestroySandbox) and waits for QEMU
   // to exit by itself; if it does not within `timeout`, stops it through QMP
-  // and then SIGKILL. The run dir is removed in every case.
+  // and then SIGKILL. The run dir is removed in every case. Afterwards only
+  // run_dir(), boot_to_ready() and the choices made at boot remain usable.
   Result<void> shutdown(std::chrono::milliseconds timeout);
 
  private:

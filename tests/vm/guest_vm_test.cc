@@ -96,6 +96,9 @@ TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
   EXPECT_TRUE(down) << down.error().message();
   EXPECT_FALSE(process_alive(qemu));
   EXPECT_FALSE(fs::exists(agent_socket));
+  Result<void> twice = g.shutdown(std::chrono::seconds(1));
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), Code::kFailedPrecondition);
 }
 
 TEST_F(GuestVmTest, BootsOnQ35Too) {
