@@ -134,6 +134,19 @@ TEST_F(GuestVmTest, KilledQemuIsReportedAndCleanedUp) {
   EXPECT_FALSE(process_alive(qemu));
 }
 
+TEST_F(GuestVmTest, SilentAgentTimesOutWithTheConsoleTail) {
+  // The agent listens on vsock while the host waits on virtio-serial: the
+  // guest boots fine, but no Check is ever answered.
+  config_.hypervisor.kernel_params = "agent.channel=vsock";
+  config_.agent.dial_timeout = 12;  // boots reach "serving" in 2-6 s here
+  auto guest = GuestVm::boot(config_, options_);
+  ASSERT_FALSE(guest);
+  const std::string& msg = guest.error().message();
+  EXPECT_EQ(guest.error().code(), Code::kDeadlineExceeded) << msg;
+  EXPECT_NE(msg.find("guest console"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("serving on vsock"), std::string::npos) << msg;
+}
+
 TEST_F(GuestVmTest, BadKernelFailsClearlyAndLeavesNothing) {
   config_.hypervisor.kernel = run_root_ + "/no-such-vmlinuz";
   config_.hypervisor.accelerator = config::Accelerator::kTcg;
