@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 
 #include "common/strings.h"
@@ -30,9 +31,15 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Result<void> write_file_atomic(const std::string& path, std::string_view content, int mode) {
-  std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  // A unique temporary name: two writers of the same file must not share one.
+  std::string tmp = path + ".tmp-XXXXXX";
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd) return Error::from_errno(errno, fmt_path("create", tmp));
+  if (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Error::from_errno(err, fmt_path("chmod", tmp));
+  }
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
