@@ -68,11 +68,16 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--runs") a.runs = std::atoi(v.c_str());
-    else if (k == "--kernel") a.kernel = v;
-    else if (k == "--initrd") a.initrd = v;
-    else if (k == "--baseline-initrd") a.baseline_initrd = v;
-    else if (k == "--machine") a.machine = v;
+    if (k == "--runs")
+      a.runs = std::atoi(v.c_str());
+    else if (k == "--kernel")
+      a.kernel = v;
+    else if (k == "--initrd")
+      a.initrd = v;
+    else if (k == "--baseline-initrd")
+      a.baseline_initrd = v;
+    else if (k == "--machine")
+      a.machine = v;
   }
   return a;
 }
@@ -82,7 +87,9 @@ Args parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   if (a.kernel.empty() || a.initrd.empty() || a.baseline_initrd.empty() || a.runs < 1) {
-    std::fprintf(stderr, "usage: boot_bench --runs N --kernel K --initrd I --baseline-initrd B [--machine microvm|q35]\n");
+    std::fprintf(stderr,
+                 "usage: boot_bench --runs N --kernel K --initrd I --baseline-initrd B [--machine "
+                 "microvm|q35]\n");
     return 2;
   }
   log::set_level(log::Level::kError);

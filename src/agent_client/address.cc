@@ -26,9 +26,12 @@ Error bad(std::string_view uri, std::string_view why) {
 
 std::string AgentAddress::to_string() const {
   switch (kind) {
-    case Kind::kSerial: return "serial://" + path;
-    case Kind::kVsock: return "vsock://" + std::to_string(cid) + ":" + std::to_string(port);
-    case Kind::kHybridVsock: return "hvsock://" + path + ":" + std::to_string(port);
+    case Kind::kSerial:
+      return "serial://" + path;
+    case Kind::kVsock:
+      return "vsock://" + std::to_string(cid) + ":" + std::to_string(port);
+    case Kind::kHybridVsock:
+      return "hvsock://" + path + ":" + std::to_string(port);
   }
   return {};
 }

@@ -33,8 +33,9 @@ TEST(AgentAddressTest, RoundTripsThroughToString) {
 }
 
 TEST(AgentAddressTest, RejectsMalformed) {
-  for (const char* uri : {"", "tcp://1.2.3.4:5", "serial://relative", "vsock://3", "vsock://x:1024",
-                          "vsock://3:", "vsock://3:99999999999", "hvsock://:1024", "hvsock:///p:port"}) {
+  for (const char* uri :
+       {"", "tcp://1.2.3.4:5", "serial://relative", "vsock://3", "vsock://x:1024",
+        "vsock://3:", "vsock://3:99999999999", "hvsock://:1024", "hvsock:///p:port"}) {
     auto a = parse_agent_address(uri);
     EXPECT_FALSE(a) << uri;
     if (!a) {

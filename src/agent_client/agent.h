@@ -28,8 +28,8 @@ class Agent {
  public:
   virtual ~Agent() = default;
 
-  virtual Result<void> check() = 0;                 // grpc.Health/Check == SERVING
-  virtual Result<std::string> version() = 0;        // grpc.Health/Version agent_version
+  virtual Result<void> check() = 0;           // grpc.Health/Check == SERVING
+  virtual Result<std::string> version() = 0;  // grpc.Health/Version agent_version
   virtual Result<GuestDetails> guest_details() = 0;
   virtual Result<void> create_sandbox(const SandboxSpec& spec) = 0;
   virtual Result<void> destroy_sandbox() = 0;

@@ -27,7 +27,8 @@ Result<UniqueFd> connect_unix_once(const std::string& path) {
   sockaddr_un sa{};
   sa.sun_family = AF_UNIX;
   if (path.size() >= sizeof sa.sun_path) {
-    return Error(Code::kInvalidArgument, fmt_path("connect", path) + ": path too long for a unix socket");
+    return Error(Code::kInvalidArgument,
+                 fmt_path("connect", path) + ": path too long for a unix socket");
   }
   std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -46,7 +47,8 @@ Result<UniqueFd> connect_vsock_once(uint32_t cid, uint32_t port) {
   UniqueFd fd(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return Error::from_errno(errno, "socket AF_VSOCK");
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    return Error::from_errno(errno, "connect vsock://" + std::to_string(cid) + ":" + std::to_string(port));
+    return Error::from_errno(errno,
+                             "connect vsock://" + std::to_string(cid) + ":" + std::to_string(port));
   }
   return fd;
 }
@@ -73,10 +75,12 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
   return Error(Code::kDataLoss, "hybrid vsock handshake: answer line too long");
 }
 
-Result<UniqueFd> connect_hybrid_once(const std::string& path, uint32_t port, Clock::time_point deadline) {
+Result<UniqueFd> connect_hybrid_once(const std::string& path, uint32_t port,
+                                     Clock::time_point deadline) {
   KATA_ASSIGN_OR_RETURN(UniqueFd fd, connect_unix_once(path));
   std::string hello = "CONNECT " + std::to_string(port) + "\n";
-  if (::send(fd.get(), hello.data(), hello.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hello.size())) {
+  if (::send(fd.get(), hello.data(), hello.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(hello.size())) {
     return Error::from_errno(errno, "hybrid vsock handshake: send");
   }
   KATA_ASSIGN_OR_RETURN(std::string answer, read_line(fd.get(), deadline));
@@ -94,8 +98,10 @@ Result<UniqueFd> dial(const AgentAddress& address, Clock::time_point deadline) {
   for (;;) {
     Result<UniqueFd> fd = [&]() -> Result<UniqueFd> {
       switch (address.kind) {
-        case AgentAddress::Kind::kSerial: return connect_unix_once(address.path);
-        case AgentAddress::Kind::kVsock: return connect_vsock_once(address.cid, address.port);
+        case AgentAddress::Kind::kSerial:
+          return connect_unix_once(address.path);
+        case AgentAddress::Kind::kVsock:
+          return connect_vsock_once(address.cid, address.port);
         case AgentAddress::Kind::kHybridVsock:
           return connect_hybrid_once(address.path, address.port, deadline);
       }

@@ -57,7 +57,8 @@ Result<void> TtrpcAgent::check_with_timeout(std::chrono::milliseconds timeout) {
   KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::CheckRequest, grpc::HealthCheckResponse>(
                                        kHealthService, "Check", req, timeout)));
   if (resp.status() != grpc::HealthCheckResponse::SERVING) {
-    return Error(Code::kUnavailable, "agent health is " + grpc::HealthCheckResponse::ServingStatus_Name(resp.status()));
+    return Error(Code::kUnavailable,
+                 "agent health is " + grpc::HealthCheckResponse::ServingStatus_Name(resp.status()));
   }
   return {};
 }
@@ -74,8 +75,9 @@ Result<std::string> TtrpcAgent::version() {
 Result<GuestDetails> TtrpcAgent::guest_details() {
   grpc::GuestDetailsRequest req;
   req.set_mem_block_size(true);
-  KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::GuestDetailsRequest, grpc::GuestDetailsResponse>(
-                                       kAgentService, "GetGuestDetails", req, call_timeout_)));
+  KATA_ASSIGN_OR_RETURN(auto resp,
+                        (client_.call<grpc::GuestDetailsRequest, grpc::GuestDetailsResponse>(
+                            kAgentService, "GetGuestDetails", req, call_timeout_)));
   GuestDetails d;
   d.agent_version = resp.agent_details().version();
   d.kernel_release = resp.agent_details().kernel_release();
@@ -106,8 +108,8 @@ Result<void> TtrpcAgent::set_guest_time(std::chrono::system_clock::time_point no
   grpc::SetGuestDateTimeRequest req;
   req.set_sec(us / 1000000);
   req.set_usec(us % 1000000);
-  KATA_TRY((client_.call<grpc::SetGuestDateTimeRequest, Empty>(kAgentService, "SetGuestDateTime", req,
-                                                               call_timeout_)));
+  KATA_TRY((client_.call<grpc::SetGuestDateTimeRequest, Empty>(kAgentService, "SetGuestDateTime",
+                                                               req, call_timeout_)));
   return {};
 }
 

@@ -19,7 +19,8 @@ class TtrpcAgent : public Agent {
                                                      std::chrono::steady_clock::time_point deadline,
                                                      const std::function<bool()>& vm_alive);
 
-  explicit TtrpcAgent(UniqueFd fd, std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
+  explicit TtrpcAgent(UniqueFd fd,
+                      std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
 
   Result<void> check() override;
   Result<std::string> version() override;

@@ -1,9 +1,8 @@
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
 #include "cli/load_config.h"
-#include <nlohmann/json.hpp>
-
 #include "config/json.h"
 
 namespace kata::cli {

@@ -14,8 +14,9 @@ using Verb = int (*)(const GlobalOptions&, const std::vector<std::string>&);
 
 // The OCI runtime verbs that container engines call; they come with the shim
 // and sandbox service of later issues.
-constexpr const char* kNotYet[] = {"create", "start", "run", "kill", "delete", "state", "exec",
-                                   "ps", "pause", "resume", "update", "events", "list", "spec"};
+constexpr const char* kNotYet[] = {"create", "start",  "run",  "kill",  "delete",
+                                   "state",  "exec",   "ps",   "pause", "resume",
+                                   "update", "events", "list", "spec"};
 
 void usage(FILE* out) {
   std::fprintf(out,
@@ -66,14 +67,17 @@ int main(int argc, char** argv) {
   if (opts.debug) kata::log::set_level(kata::log::Level::kDebug);
   kata::log::set_component("kata-runtime");
 
-  const std::map<std::string, Verb> verbs = {
-      {"check", run_check}, {"kata-check", run_check}, {"env", run_env},
-      {"kata-env", run_env}, {"version", run_version}};
+  const std::map<std::string, Verb> verbs = {{"check", run_check},
+                                             {"kata-check", run_check},
+                                             {"env", run_env},
+                                             {"kata-env", run_env},
+                                             {"version", run_version}};
   std::string verb = argv[i];
   std::vector<std::string> args(argv + i + 1, argv + argc);
   if (auto it = verbs.find(verb); it != verbs.end()) return it->second(opts, args);
   for (const char* v : kNotYet) {
-    if (verb == v) return fail(verb, "not implemented yet (containers come with the shim, see README)");
+    if (verb == v)
+      return fail(verb, "not implemented yet (containers come with the shim, see README)");
   }
   std::fprintf(stderr, "kata-runtime: unknown command `%s`\n", verb.c_str());
   usage(stderr);

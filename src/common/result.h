@@ -94,9 +94,9 @@ using Status = Result<void>;
 #define KATA_CONCAT_(a, b) KATA_CONCAT_INNER_(a, b)
 
 // Returns the error of `expr` (a Result) from the enclosing function.
-#define KATA_TRY(expr)                                          \
-  do {                                                          \
-    auto kata_try_result_ = (expr);                             \
+#define KATA_TRY(expr)                                                 \
+  do {                                                                 \
+    auto kata_try_result_ = (expr);                                    \
     if (!kata_try_result_) return std::move(kata_try_result_).error(); \
   } while (0)
 

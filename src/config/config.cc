@@ -17,15 +17,15 @@ namespace {
 template <typename E, size_t N>
 using Names = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr Names<MachineType, 2> kMachineTypes{{{MachineType::kMicrovm, "microvm"},
-                                               {MachineType::kQ35, "q35"}}};
+constexpr Names<MachineType, 2> kMachineTypes{
+    {{MachineType::kMicrovm, "microvm"}, {MachineType::kQ35, "q35"}}};
 constexpr Names<Accelerator, 3> kAccelerators{
     {{Accelerator::kAuto, "auto"}, {Accelerator::kKvm, "kvm"}, {Accelerator::kTcg, "tcg"}}};
 constexpr Names<AgentChannel, 3> kChannels{{{AgentChannel::kAuto, "auto"},
                                             {AgentChannel::kVsock, "vsock"},
                                             {AgentChannel::kSerial, "serial"}}};
-constexpr Names<SharedFs, 2> kSharedFs{{{SharedFs::kVirtioFs, "virtio-fs"},
-                                        {SharedFs::kNone, "none"}}};
+constexpr Names<SharedFs, 2> kSharedFs{
+    {{SharedFs::kVirtioFs, "virtio-fs"}, {SharedFs::kNone, "none"}}};
 constexpr Names<InterNetworkingModel, 3> kNetModels{{{InterNetworkingModel::kTcFilter, "tcfilter"},
                                                      {InterNetworkingModel::kMacvtap, "macvtap"},
                                                      {InterNetworkingModel::kNone, "none"}}};
@@ -54,9 +54,15 @@ std::string_view to_string(AgentChannel v) { return name_of(kChannels, v); }
 std::string_view to_string(SharedFs v) { return name_of(kSharedFs, v); }
 std::string_view to_string(InterNetworkingModel v) { return name_of(kNetModels, v); }
 
-std::optional<MachineType> parse_machine_type(std::string_view s) { return value_of(kMachineTypes, s); }
-std::optional<Accelerator> parse_accelerator(std::string_view s) { return value_of(kAccelerators, s); }
-std::optional<AgentChannel> parse_agent_channel(std::string_view s) { return value_of(kChannels, s); }
+std::optional<MachineType> parse_machine_type(std::string_view s) {
+  return value_of(kMachineTypes, s);
+}
+std::optional<Accelerator> parse_accelerator(std::string_view s) {
+  return value_of(kAccelerators, s);
+}
+std::optional<AgentChannel> parse_agent_channel(std::string_view s) {
+  return value_of(kChannels, s);
+}
 std::optional<SharedFs> parse_shared_fs(std::string_view s) { return value_of(kSharedFs, s); }
 std::optional<InterNetworkingModel> parse_internetworking_model(std::string_view s) {
   return value_of(kNetModels, s);

@@ -231,8 +231,8 @@ TEST_F(ConfigFiles, MissingFiles) {
 
   auto none = find_config_file({"", "", {missing, missing + "2"}});
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().message(), "no configuration file found (tried `" + missing + "`, `" +
-                                        missing + "2`)");
+  EXPECT_EQ(none.error().message(),
+            "no configuration file found (tried `" + missing + "`, `" + missing + "2`)");
 }
 
 TEST_F(ConfigFiles, EnvironmentVariableIsRead) {
@@ -243,7 +243,8 @@ TEST_F(ConfigFiles, EnvironmentVariableIsRead) {
   EXPECT_EQ(s.env_path, env);
   EXPECT_EQ(s.search_paths, default_config_paths());
   EXPECT_EQ(default_config_paths().front(), "/etc/kata-containers/configuration.toml");
-  EXPECT_EQ(default_config_paths().back(), "/usr/share/defaults/kata-containers/configuration.toml");
+  EXPECT_EQ(default_config_paths().back(),
+            "/usr/share/defaults/kata-containers/configuration.toml");
 }
 
 TEST(ConfigTest, EnumNamesRoundTrip) {

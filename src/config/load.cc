@@ -1,11 +1,12 @@
-#include <cerrno>
-#include <cstdlib>
+#include "config/load.h"
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstdlib>
+
 #include "common/fs.h"
 #include "common/strings.h"
-#include "config/load.h"
 
 namespace kata::config {
 

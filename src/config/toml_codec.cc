@@ -1,11 +1,10 @@
 // The only file that sees toml++: its exceptions stop here.
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <limits>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -17,16 +16,24 @@ namespace {
 
 std::string_view type_name(toml::node_type t) {
   switch (t) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a float";
-    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
     case toml::node_type::date:
     case toml::node_type::time:
-    case toml::node_type::date_time: return "a date/time";
-    case toml::node_type::none: break;
+    case toml::node_type::date_time:
+      return "a date/time";
+    case toml::node_type::none:
+      break;
   }
   return "nothing";
 }
@@ -68,13 +75,14 @@ class Section {
     if (!n->is_integer()) return type_error(key, *n, "an integer");
     int64_t v = n->as_integer()->get();
     if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) {
-      return error(*n, key, fmt::format("{} is out of range (0 to {})", v,
-                                        std::numeric_limits<T>::max()));
+      return error(*n, key,
+                   fmt::format("{} is out of range (0 to {})", v, std::numeric_limits<T>::max()));
     }
     return v == 0 ? fallback : static_cast<T>(v);
   }
 
-  Result<std::vector<std::string>> strings(std::string_view key, std::vector<std::string> fallback) {
+  Result<std::vector<std::string>> strings(std::string_view key,
+                                           std::vector<std::string> fallback) {
     const toml::node* n = find(key);
     if (n == nullptr) return fallback;
     if (!n->is_array()) return type_error(key, *n, "an array of strings");
@@ -147,17 +155,17 @@ Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(h.kernel, s.abs_path("kernel", h.kernel));
   KATA_ASSIGN_OR_RETURN(h.initrd, s.abs_path("initrd", h.initrd));
   KATA_ASSIGN_OR_RETURN(h.image, s.abs_path("image", h.image));
-  KATA_ASSIGN_OR_RETURN(h.machine_type, s.choice("machine_type", h.machine_type,
-                                                 parse_machine_type, "microvm or q35"));
+  KATA_ASSIGN_OR_RETURN(h.machine_type, s.choice("machine_type", h.machine_type, parse_machine_type,
+                                                 "microvm or q35"));
   KATA_ASSIGN_OR_RETURN(h.kernel_params, s.str("kernel_params", h.kernel_params));
   KATA_ASSIGN_OR_RETURN(h.default_vcpus, s.count("default_vcpus", h.default_vcpus));
   KATA_ASSIGN_OR_RETURN(h.default_memory, s.count("default_memory", h.default_memory));
-  KATA_ASSIGN_OR_RETURN(h.shared_fs, s.choice("shared_fs", h.shared_fs, parse_shared_fs,
-                                              "virtio-fs or none"));
+  KATA_ASSIGN_OR_RETURN(h.shared_fs,
+                        s.choice("shared_fs", h.shared_fs, parse_shared_fs, "virtio-fs or none"));
   KATA_ASSIGN_OR_RETURN(h.virtio_fs_daemon, s.abs_path("virtio_fs_daemon", h.virtio_fs_daemon));
   KATA_ASSIGN_OR_RETURN(h.enable_debug, s.boolean("enable_debug", h.enable_debug));
-  KATA_ASSIGN_OR_RETURN(h.accelerator, s.choice("accelerator", h.accelerator, parse_accelerator,
-                                                "auto, kvm or tcg"));
+  KATA_ASSIGN_OR_RETURN(
+      h.accelerator, s.choice("accelerator", h.accelerator, parse_accelerator, "auto, kvm or tcg"));
   KATA_ASSIGN_OR_RETURN(h.tsc_khz, s.count("tsc_khz", h.tsc_khz));
   // Kata boots either an initrd or an image; setting only `image` drops our default initrd.
   if (!h.image.empty() && !s.has("initrd")) h.initrd.clear();
@@ -171,8 +179,8 @@ Result<void> read_agent(Section& s, AgentConfig& a) {
   KATA_ASSIGN_OR_RETURN(a.enable_debug, s.boolean("enable_debug", a.enable_debug));
   KATA_ASSIGN_OR_RETURN(a.dial_timeout, s.count("dial_timeout", a.dial_timeout));
   KATA_ASSIGN_OR_RETURN(a.kernel_modules, s.strings("kernel_modules", a.kernel_modules));
-  KATA_ASSIGN_OR_RETURN(a.channel, s.choice("channel", a.channel, parse_agent_channel,
-                                            "auto, vsock or serial"));
+  KATA_ASSIGN_OR_RETURN(
+      a.channel, s.choice("channel", a.channel, parse_agent_channel, "auto, vsock or serial"));
   return {};
 }
 

@@ -1,8 +1,9 @@
 // The pure half of the accelerator choice: reading a probe's observations and the cache.
+#include "hypervisor/accel.h"
+
 #include <fmt/format.h>
 
 #include "common/strings.h"
-#include "hypervisor/accel.h"
 
 namespace kata::hypervisor {
 namespace {

@@ -27,13 +27,13 @@ struct AccelVerdict {
 struct KvmProbeObservation {
   bool dev_kvm_opens = false;
   std::string dev_kvm_error;
-  std::string spawn_error;    // QEMU could not be started at all
-  bool exited = false;        // QEMU exited by itself before the timeout
-  std::string exit_status;    // ExitStatus::describe() when exited
+  std::string spawn_error;  // QEMU could not be started at all
+  bool exited = false;      // QEMU exited by itself before the timeout
+  std::string exit_status;  // ExitStatus::describe() when exited
   std::chrono::milliseconds elapsed{0};
   std::chrono::milliseconds timeout{0};
-  std::string console;        // guest serial output
-  std::string qemu_output;    // QEMU's stdout+stderr
+  std::string console;      // guest serial output
+  std::string qemu_output;  // QEMU's stdout+stderr
 };
 
 // The guest ran far enough to panic for want of a root fs.

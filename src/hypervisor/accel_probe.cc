@@ -1,11 +1,10 @@
 // The impure half of the accelerator choice: the probe boot and the cache file.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "common/fs.h"
 #include "common/log.h"
@@ -90,8 +89,7 @@ Result<AccelVerdict> choose_accelerator(config::Accelerator preference,
     return AccelVerdict{Accel::kTcg, "accelerator = \"tcg\" in the configuration"};
   }
   KATA_TRY(fs::mkdir_all(o.cache_dir, 0750).context("choose accelerator"));
-  KATA_ASSIGN_OR_RETURN(std::string key,
-                        std::move(cache_key(o)).context("choose accelerator"));
+  KATA_ASSIGN_OR_RETURN(std::string key, std::move(cache_key(o)).context("choose accelerator"));
   std::string cache = o.cache_dir + "/" + std::string(kCacheFile);
   if (Result<std::string> cached = fs::read_file(cache)) {
     if (std::optional<AccelVerdict> v = parse_cache_entry(*cached, key)) {

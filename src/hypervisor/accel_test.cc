@@ -51,16 +51,18 @@ TEST(AccelTest, DecisionTable) {
   KvmProbeObservation qemu_failed = opened();
   qemu_failed.exited = true;
   qemu_failed.exit_status = "exit status 1";
-  qemu_failed.qemu_output = "qemu-system-x86_64: -accel kvm: failed to initialize kvm: "
-                            "Permission denied\n";
+  qemu_failed.qemu_output =
+      "qemu-system-x86_64: -accel kvm: failed to initialize kvm: "
+      "Permission denied\n";
   KvmProbeObservation no_qemu = opened();
   no_qemu.spawn_error = "exec `/no/qemu`: No such file or directory";
 
   Case cases[] = {
-      {"no /dev/kvm", no_dev, Accel::kTcg,
-       "open `/dev/kvm`: No such file or directory; using TCG"},
-      {"guest ran", ran, Accel::kKvm, "KVM probe: a test guest booted to its expected panic in 420 ms"},
-      {"panicked, killed later", panicked_but_killed, Accel::kKvm, "KVM probe: a test guest booted"},
+      {"no /dev/kvm", no_dev, Accel::kTcg, "open `/dev/kvm`: No such file or directory; using TCG"},
+      {"guest ran", ran, Accel::kKvm,
+       "KVM probe: a test guest booted to its expected panic in 420 ms"},
+      {"panicked, killed later", panicked_but_killed, Accel::kKvm,
+       "KVM probe: a test guest booted"},
       {"hung", hung, Accel::kTcg,
        "KVM probe: /dev/kvm opens, but a test guest showed no sign of life under KVM within "
        "5000 ms; using TCG"},
@@ -139,9 +141,9 @@ TEST_F(ChooseAccelTest, CachedVerdictIsUsedUntilTheBootChanges) {
     int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
     return probe_cache_key(opts_.kernel, mtime, opts_.qemu_path, 0, boot);
   };
-  ASSERT_TRUE(fs::write_file_atomic(opts_.cache_dir + "/kvm-probe",
-                                    format_cache_entry(key_for("boot-1"),
-                                                       {Accel::kKvm, "cached verdict"})));
+  ASSERT_TRUE(fs::write_file_atomic(
+      opts_.cache_dir + "/kvm-probe",
+      format_cache_entry(key_for("boot-1"), {Accel::kKvm, "cached verdict"})));
   auto v = choose_accelerator(config::Accelerator::kAuto, opts_);
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, (AccelVerdict{Accel::kKvm, "cached verdict"}));

@@ -1,6 +1,7 @@
 #include "hypervisor/host_check.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,8 +9,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/fs.h"
 #include "common/strings.h"
@@ -69,9 +68,12 @@ Result<uint64_t> detect_host_tsc_khz() {
 
 Channel choose_agent_channel(config::AgentChannel preference, bool vhost_vsock_present) {
   switch (preference) {
-    case config::AgentChannel::kVsock: return Channel::kVsock;
-    case config::AgentChannel::kSerial: return Channel::kSerial;
-    case config::AgentChannel::kAuto: break;
+    case config::AgentChannel::kVsock:
+      return Channel::kVsock;
+    case config::AgentChannel::kSerial:
+      return Channel::kSerial;
+    case config::AgentChannel::kAuto:
+      break;
   }
   return vhost_vsock_present ? Channel::kVsock : Channel::kSerial;
 }

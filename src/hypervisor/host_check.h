@@ -40,9 +40,9 @@ Result<uint64_t> detect_host_tsc_khz();
 Channel choose_agent_channel(config::AgentChannel preference, bool vhost_vsock_present);
 
 struct HostFacts {
-  std::string cpuinfo;              // contents of /proc/cpuinfo
+  std::string cpuinfo;  // contents of /proc/cpuinfo
   bool dev_kvm_opens = false;
-  std::string dev_kvm_error;        // why not, when it does not
+  std::string dev_kvm_error;  // why not, when it does not
   bool vhost_vsock_present = false;
   bool qemu_executable = false;
   std::string qemu_path;

@@ -105,10 +105,12 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
     (void)guest->vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
     guest->remove_run_dir();
     Error err = std::move(agent).error();
-    return Error(err.code(), what + ": " + err.message() + "\nguest console (last lines):\n" + tail);
+    return Error(err.code(),
+                 what + ": " + err.message() + "\nguest console (last lines):\n" + tail);
   }
   guest->agent_ = std::move(*agent);
-  guest->boot_to_ready_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  guest->boot_to_ready_ =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
   return guest;
 }
 
@@ -127,7 +129,8 @@ Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
   remove_run_dir();
   if (!destroyed) return std::move(destroyed).error().context("shut down VM: DestroySandbox");
   if (!stopped) return std::move(stopped).error().context("shut down VM");
-  return Error(Code::kDeadlineExceeded, "shut down VM: the guest did not power off; QEMU was stopped");
+  return Error(Code::kDeadlineExceeded,
+               "shut down VM: the guest did not power off; QEMU was stopped");
 }
 
 GuestVm::~GuestVm() {

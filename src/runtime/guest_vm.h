@@ -16,7 +16,7 @@ namespace kata::runtime {
 constexpr char kDefaultRunRoot[] = "/run/kata-containers";
 
 struct BootOptions {
-  std::string id;                         // sandbox id: names the run dir and the VM
+  std::string id;                          // sandbox id: names the run dir and the VM
   std::string run_root = kDefaultRunRoot;  // run dir = run_root/id
 };
 

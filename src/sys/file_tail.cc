@@ -34,7 +34,8 @@ Result<std::string> read_tail(const std::string& path, size_t n, size_t max_byte
   std::string buf(static_cast<size_t>(size - from), '\0');
   size_t done = 0;
   while (done < buf.size()) {
-    ssize_t r = ::pread(fd.get(), buf.data() + done, buf.size() - done, from + static_cast<off_t>(done));
+    ssize_t r =
+        ::pread(fd.get(), buf.data() + done, buf.size() - done, from + static_cast<off_t>(done));
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return Error::from_errno(errno, fmt_path("read", path));
     if (r == 0) break;

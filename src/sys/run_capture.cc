@@ -1,12 +1,11 @@
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-
-#include <fmt/format.h>
 
 #include "common/strings.h"
 #include "sys/deadline.h"
@@ -66,8 +65,8 @@ Result<CapturedOutput> run_capture(SpawnOptions options, std::chrono::millisecon
   CapturedOutput result;
   bool exited = false;
   while (!exited && !expired(deadline)) {
-    pollfd fds[3] = {{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0},
-                     {proc.pidfd(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}, {proc.pidfd(), POLLIN, 0}};
     int n = ::poll(fds, 3, poll_timeout_ms(deadline));
     if (n < 0 && errno != EINTR) return Error::from_errno(errno, "poll");
     exited = fds[2].revents != 0;

@@ -1,5 +1,6 @@
 // Process::spawn: fork + exec with the child's failures reported over a pipe.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,8 +9,6 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/strings.h"
 #include "sys/subprocess.h"
@@ -34,7 +33,7 @@ struct Prepared {
   std::vector<std::string> env_storage;
   std::vector<char*> argv;
   std::vector<char*> envp;
-  std::array<UniqueFd, 3> owned;  // /dev/null or files we opened
+  std::array<UniqueFd, 3> owned;          // /dev/null or files we opened
   std::array<int, 3> source{-1, -1, -1};  // -1: inherit
   const char* cwd = nullptr;
   bool own_group = false;
@@ -131,11 +130,16 @@ Result<Prepared> prepare(const SpawnOptions& o) {
 
 Error failure_error(const ChildFailure& f, const Prepared& p) {
   switch (f.stage) {
-    case Stage::kSignals: return Error::from_errno(f.err, "reset signals in child");
-    case Stage::kProcessGroup: return Error::from_errno(f.err, "setpgid in child");
-    case Stage::kRedirect: return Error::from_errno(f.err, "redirect stdio in child");
-    case Stage::kChdir: return Error::from_errno(f.err, fmt_path("chdir", p.cwd));
-    case Stage::kExec: break;
+    case Stage::kSignals:
+      return Error::from_errno(f.err, "reset signals in child");
+    case Stage::kProcessGroup:
+      return Error::from_errno(f.err, "setpgid in child");
+    case Stage::kRedirect:
+      return Error::from_errno(f.err, "redirect stdio in child");
+    case Stage::kChdir:
+      return Error::from_errno(f.err, fmt_path("chdir", p.cwd));
+    case Stage::kExec:
+      break;
   }
   return Error::from_errno(f.err, fmt_path("exec", p.path));
 }

@@ -105,7 +105,7 @@ TEST(SubprocessTest, DestructorKillsWholeGroup) {
     EXPECT_FALSE(dead_or_dying(background));
   }
   ::close(fds[0]);
-  EXPECT_EQ(::kill(pid, 0), -1);  // reaped: the pid is gone
+  EXPECT_EQ(::kill(pid, 0), -1);           // reaped: the pid is gone
   EXPECT_TRUE(dead_or_dying(background));  // and the background sleep was killed with it
 }
 

@@ -83,7 +83,8 @@ Result<UniqueFd> listen_unix(const std::string& path, int backlog) {
       return Error::from_errno(errno, fmt_path("bind", path));
     }
   }
-  if (::listen(fd.get(), backlog) != 0) return Error::from_errno(errno, fmt_path("listen on", path));
+  if (::listen(fd.get(), backlog) != 0)
+    return Error::from_errno(errno, fmt_path("listen on", path));
   return fd;
 }
 

@@ -80,7 +80,10 @@ TEST_F(UnixSocketTest, PathTooLong) {
 
 TEST_F(UnixSocketTest, StaleSocketIsReplacedLiveOneIsNot) {
   std::string path = dir_ + "/s";
-  { auto l = listen_unix(path); ASSERT_TRUE(l); }  // closed: the file stays, stale
+  {
+    auto l = listen_unix(path);
+    ASSERT_TRUE(l);
+  }  // closed: the file stays, stale
   auto l2 = listen_unix(path);
   ASSERT_TRUE(l2) << l2.error().message();
   auto l3 = listen_unix(path);

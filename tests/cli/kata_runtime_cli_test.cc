@@ -1,7 +1,8 @@
 // kata-runtime as a user meets it: exit codes, one clear error line, output.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/fs.h"
 #include "sys/subprocess.h"
@@ -34,13 +35,16 @@ class KataRuntimeCliTest : public ::testing::Test {
     return path;
   }
 
-  static int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+  static int lines(const std::string& s) {
+    return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+  }
 
   std::string dir_;
 };
 
 TEST_F(KataRuntimeCliTest, EnvPrintsTheResolvedConfiguration) {
-  std::string cfg = write("c.toml", "[hypervisor.qemu]\nmachine_type = \"q35\"\ndefault_memory = 1024\n");
+  std::string cfg =
+      write("c.toml", "[hypervisor.qemu]\nmachine_type = \"q35\"\ndefault_memory = 1024\n");
   auto toml = run({"--config", cfg, "env"});
   EXPECT_EQ(toml.status.code, 0) << toml.err;
   EXPECT_NE(toml.out.find(cfg), std::string::npos);

@@ -27,7 +27,8 @@ std::vector<std::string> processes_mentioning(const std::string& needle) {
   std::vector<std::string> found;
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
-    if (cmdline && cmdline->find(needle) != std::string::npos) found.push_back(entry.path().string());
+    if (cmdline && cmdline->find(needle) != std::string::npos)
+      found.push_back(entry.path().string());
   }
   return found;
 }
@@ -36,7 +37,8 @@ class GuestVmTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(fs::exists(guest_dir() + "/kata-initrd.img"))
-        << "no guest image in " << guest_dir() << " (run scripts/setup, or set KATA_TEST_GUEST_DIR)";
+        << "no guest image in " << guest_dir()
+        << " (run scripts/setup, or set KATA_TEST_GUEST_DIR)";
     char tmpl[] = "/tmp/kata-vmtest-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     run_root_ = tmpl;
@@ -80,7 +82,8 @@ TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
   ASSERT_TRUE(details) << details.error().message();
   EXPECT_EQ(details->agent_version, KATA_VERSION);
   EXPECT_TRUE(details->init_daemon);
-  EXPECT_NE(details->kernel_release.find("cloud-amd64"), std::string::npos) << details->kernel_release;
+  EXPECT_NE(details->kernel_release.find("cloud-amd64"), std::string::npos)
+      << details->kernel_release;
   EXPECT_GT(details->mem_block_size_bytes, 0u);
 
   agent_client::SandboxSpec spec{options_.id, "kata-test-host", {"nameserver 10.0.2.3"}};

@@ -62,8 +62,7 @@ BootModules split_boot_modules(const std::vector<std::string>& names, const Boot
       out.skipped.push_back(std::move(n));
       continue;
     }
-    bool now = n == "virtio_pci" || n == "virtio_mmio" ||
-               (n == "virtio_console" && needs.serial) ||
+    bool now = n == "virtio_pci" || n == "virtio_mmio" || (n == "virtio_console" && needs.serial) ||
                ((n == "vsock" || n == "vmw_vsock_virtio_transport") && needs.vsock);
     (now ? out.channel : out.later).push_back(std::move(n));
   }

@@ -53,9 +53,14 @@ TEST(ParseModuleList, CommentsBlanksAndDashes) {
   EXPECT_TRUE(parse_module_list("").empty());
 }
 
-const std::vector<std::string> kListed = {"virtio_pci", "virtio_blk", "virtio-mmio",
-                                          "virtio_console", "fuse", "vsock",
-                                          "vmw_vsock_virtio_transport", "overlay"};
+const std::vector<std::string> kListed = {"virtio_pci",
+                                          "virtio_blk",
+                                          "virtio-mmio",
+                                          "virtio_console",
+                                          "fuse",
+                                          "vsock",
+                                          "vmw_vsock_virtio_transport",
+                                          "overlay"};
 
 TEST(SplitBootModules, UnknownChannelAndBusesLoadEveryChannelDriverFirst) {
   BootModules b = split_boot_modules(kListed, BootNeeds{});

@@ -20,8 +20,8 @@ std::string virtio_model(std::string_view base, Machine machine) {
 
 std::vector<std::string> MachineArg::argv() const {
   if (type == Machine::kQ35) return {"-machine", "q35"};
-  return {"-machine", "microvm,memory-backend=" + memory_backend,
-          "-global", "virtio-mmio.force-legacy=false"};
+  return {"-machine", "microvm,memory-backend=" + memory_backend, "-global",
+          "virtio-mmio.force-legacy=false"};
 }
 
 std::vector<std::string> AccelArg::argv() const {
@@ -59,24 +59,25 @@ std::vector<std::string> SerialConsoleArg::argv() const {
 }
 
 std::vector<std::string> QmpArg::argv() const {
-  return {"-chardev",
-          fmt::format("socket,id={},path={},server=on,wait=off", id,
-                      escape_option_value(socket_path)),
-          "-mon", fmt::format("chardev={},mode=control", id)};
+  return {
+      "-chardev",
+      fmt::format("socket,id={},path={},server=on,wait=off", id, escape_option_value(socket_path)),
+      "-mon", fmt::format("chardev={},mode=control", id)};
 }
 
 std::vector<std::string> VirtioSerialAgentArg::argv() const {
-  return {"-device", virtio_model("virtio-serial", machine) + ",id=" + id + "-serial",
-          "-chardev",
-          fmt::format("socket,id={},path={},server=on,wait=off", id,
-                      escape_option_value(socket_path)),
-          "-device",
-          fmt::format("virtserialport,bus={}-serial.0,chardev={},name={}", id, id, port_name)};
+  return {
+      "-device",
+      virtio_model("virtio-serial", machine) + ",id=" + id + "-serial",
+      "-chardev",
+      fmt::format("socket,id={},path={},server=on,wait=off", id, escape_option_value(socket_path)),
+      "-device",
+      fmt::format("virtserialport,bus={}-serial.0,chardev={},name={}", id, id, port_name)};
 }
 
 std::vector<std::string> VhostVsockArg::argv() const {
-  return {"-device",
-          fmt::format("{},id=vsock0,guest-cid={}", virtio_model("vhost-vsock", machine), guest_cid)};
+  return {"-device", fmt::format("{},id=vsock0,guest-cid={}", virtio_model("vhost-vsock", machine),
+                                 guest_cid)};
 }
 
 std::vector<std::string> RngArg::argv() const {

@@ -1,13 +1,12 @@
 #include "hypervisor/qemu/qemu.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "common/fs.h"
 #include "common/log.h"
@@ -157,7 +156,8 @@ Result<sys::ExitStatus> QemuVm::stop(std::chrono::milliseconds timeout) {
     Result<void> quit = qmp_->quit(left());
     if (!quit) log::debug("stop qemu pid {}: {}", pid(), quit.error().message());
   }
-  Result<sys::ExitStatus> status = process_.wait_for(std::max(left(), std::chrono::milliseconds(0)));
+  Result<sys::ExitStatus> status =
+      process_.wait_for(std::max(left(), std::chrono::milliseconds(0)));
   if (!status) {
     log::warn("stop qemu pid {}: no exit within {} ms, killing it", pid(), timeout.count());
     (void)process_.kill_group(SIGKILL);

@@ -26,8 +26,8 @@ class QemuDriverTest : public ::testing::Test {
     config_.start_timeout = milliseconds(5000);
   }
   void TearDown() override {
-    for (const char* knob : {"FAKE_QEMU_FAIL", "FAKE_QEMU_IGNORE_QUIT", "FAKE_QEMU_CONSOLE",
-                             "FAKE_QEMU_ARGV_FILE"}) {
+    for (const char* knob :
+         {"FAKE_QEMU_FAIL", "FAKE_QEMU_IGNORE_QUIT", "FAKE_QEMU_CONSOLE", "FAKE_QEMU_ARGV_FILE"}) {
       ::unsetenv(knob);
     }
     (void)fs::remove_all(dir_);
@@ -43,7 +43,8 @@ TEST_F(QemuDriverTest, StartQueryStop) {
   ASSERT_TRUE(vm) << vm.error().message();
   QemuVm& q = **vm;
   EXPECT_GT(q.pid(), 0);
-  EXPECT_EQ(q.kernel_cmdline(), "console=ttyS0 quiet panic=-1 tsc_early_khz=1234 agent.channel=serial");
+  EXPECT_EQ(q.kernel_cmdline(),
+            "console=ttyS0 quiet panic=-1 tsc_early_khz=1234 agent.channel=serial");
   ASSERT_NE(q.qmp(), nullptr);
   auto status = q.qmp()->query_status();
   ASSERT_TRUE(status) << status.error().message();
@@ -92,8 +93,9 @@ TEST_F(QemuDriverTest, QmpNeverAppearingTimesOutAndKills) {
   config_.start_timeout = milliseconds(200);
   auto vm = QemuVm::start(config_);
   ASSERT_FALSE(vm);
-  EXPECT_EQ(vm.error().message().rfind("start qemu: QMP socket not ready within 200 ms (QEMU killed)", 0),
-            0u)
+  EXPECT_EQ(
+      vm.error().message().rfind("start qemu: QMP socket not ready within 200 ms (QEMU killed)", 0),
+      0u)
       << vm.error().message();
 }
 

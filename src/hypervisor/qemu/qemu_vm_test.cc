@@ -70,7 +70,8 @@ TEST_P(QemuVmTest, BadKernelPathFailsWithQemusMessage) {
   ASSERT_FALSE(vm);
   EXPECT_EQ(vm.error().message(),
             "start qemu: QEMU exited during start (exit status 1): qemu: could not open kernel "
-            "file '" + config_.kernel + "': No such file or directory");
+            "file '" +
+                config_.kernel + "': No such file or directory");
 }
 
 TEST_P(QemuVmTest, VsockWithoutVhostVsockFailsClearly) {
@@ -80,7 +81,8 @@ TEST_P(QemuVmTest, VsockWithoutVhostVsockFailsClearly) {
   ASSERT_FALSE(vm);
   EXPECT_EQ(vm.error().message(),
             "start qemu: QEMU exited during start (exit status 1): qemu-system-x86_64: -device "
-            "vhost-vsock-" + std::string(GetParam() == Machine::kQ35 ? "pci" : "device") +
+            "vhost-vsock-" +
+                std::string(GetParam() == Machine::kQ35 ? "pci" : "device") +
                 ",id=vsock0,guest-cid=3: vhost-vsock: failed to open vhost device: No such file "
                 "or directory");
 }

@@ -1,8 +1,8 @@
 #include "hypervisor/qemu/qmp.h"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "sys/fd_io.h"
 #include "sys/unix_socket.h"
@@ -43,11 +43,12 @@ Result<QmpClient> QmpClient::handshake(UniqueFd fd, sys::Deadline deadline) {
   }
   const json& v = (*greeting)["QMP"]["version"]["qemu"];
   if (v.is_object()) {
-    client.version_ = fmt::format("{}.{}.{}", v.value("major", 0), v.value("minor", 0),
-                                  v.value("micro", 0));
+    client.version_ =
+        fmt::format("{}.{}.{}", v.value("major", 0), v.value("minor", 0), v.value("micro", 0));
   }
   auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - sys::Clock::now());
-  KATA_TRY(client.execute("qmp_capabilities", nullptr, std::max(left, std::chrono::milliseconds{0})));
+  KATA_TRY(
+      client.execute("qmp_capabilities", nullptr, std::max(left, std::chrono::milliseconds{0})));
   return client;
 }
 

@@ -41,9 +41,9 @@ TEST(QmpTest, HandshakeAndCommands) {
   ASSERT_TRUE(shutdown) << shutdown.error().message();
   EXPECT_EQ(shutdown->data["reason"], "host-qmp-quit");
   server.stop();
-  EXPECT_EQ(server.commands(), (std::vector<std::string>{"qmp_capabilities", "query-status",
-                                                         "query-version", "system_powerdown",
-                                                         "quit"}));
+  EXPECT_EQ(server.commands(),
+            (std::vector<std::string>{"qmp_capabilities", "query-status", "query-version",
+                                      "system_powerdown", "quit"}));
 }
 
 TEST(QmpTest, ErrorsCarryQemuDescription) {
@@ -77,7 +77,8 @@ TEST(QmpTest, ServerThatNeverAnswersTimesOut) {
   auto pair = sys::socket_pair();
   ASSERT_TRUE(pair);
   server.start(std::move(pair->second));
-  auto client = QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(100)));
+  auto client =
+      QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(100)));
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code(), Code::kDeadlineExceeded);
   EXPECT_EQ(client.error().message().rfind("qmp `qmp_capabilities`: no reply within ", 0), 0u);
@@ -111,7 +112,8 @@ TEST(QmpTest, GarbageBreaksTheConnection) {
   auto client = connect_to(server);
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code(), Code::kDataLoss);
-  EXPECT_EQ(client.error().message(), "qmp `qmp_capabilities`: qmp: not a QMP message: this is not json");
+  EXPECT_EQ(client.error().message(),
+            "qmp `qmp_capabilities`: qmp: not a QMP message: this is not json");
 }
 
 TEST(QmpTest, GarbageGreeting) {
@@ -119,7 +121,8 @@ TEST(QmpTest, GarbageGreeting) {
   ASSERT_TRUE(pair);
   ASSERT_TRUE(sys::write_all(pair->second.get(), "\x01\x02garbage\n",
                              sys::deadline_after(milliseconds(1000))));
-  auto client = QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(1000)));
+  auto client =
+      QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(1000)));
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code(), Code::kDataLoss);
   EXPECT_EQ(client.error().message().rfind("qmp greeting: qmp: not a QMP message", 0), 0u);
@@ -128,7 +131,8 @@ TEST(QmpTest, GarbageGreeting) {
   ASSERT_TRUE(pair2);
   ASSERT_TRUE(sys::write_all(pair2->second.get(), "{\"hello\": 1}\n",
                              sys::deadline_after(milliseconds(1000))));
-  auto client2 = QmpClient::handshake(std::move(pair2->first), sys::deadline_after(milliseconds(1000)));
+  auto client2 =
+      QmpClient::handshake(std::move(pair2->first), sys::deadline_after(milliseconds(1000)));
   ASSERT_FALSE(client2);
   EXPECT_EQ(client2.error().message(), "qmp greeting: unexpected message {\"hello\":1}");
 }
@@ -142,7 +146,8 @@ TEST(QmpTest, EndlessLineIsRejected) {
       if (!sys::write_all(fd, chunk, sys::deadline_after(milliseconds(2000)))) break;
     }
   });
-  auto client = QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(2000)));
+  auto client =
+      QmpClient::handshake(std::move(pair->first), sys::deadline_after(milliseconds(2000)));
   ASSERT_FALSE(client);
   EXPECT_EQ(client.error().code(), Code::kDataLoss);
   writer.join();  // ends with EPIPE: the failed client closed its end
@@ -163,7 +168,8 @@ TEST(QmpTest, ClosedConnection) {
 }
 
 TEST(QmpTest, ConnectRetriesUntilDeadline) {
-  auto r = QmpClient::connect("/tmp/kata-qmp-test-no-such.sock", sys::deadline_after(milliseconds(30)));
+  auto r =
+      QmpClient::connect("/tmp/kata-qmp-test-no-such.sock", sys::deadline_after(milliseconds(30)));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Code::kDeadlineExceeded);
 }

@@ -24,9 +24,9 @@ struct VmConfig {
   uint32_t memory_mib = 2048;
   std::string kernel = {};
   std::string initrd = {};
-  bool debug = false;        // guest kernel messages on the console log
-  bool agent_debug = false;  // agent.log=debug
-  uint64_t tsc_khz = 0;      // microvm + TCG only; 0 = read the host's
+  bool debug = false;              // guest kernel messages on the console log
+  bool agent_debug = false;        // agent.log=debug
+  uint64_t tsc_khz = 0;            // microvm + TCG only; 0 = read the host's
   std::string kernel_params = {};  // extra, from configuration.toml
   Channel agent_channel = Channel::kSerial;
   uint32_t vsock_guest_cid = 3;

@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
   }
   bool ignore_quit = std::getenv("FAKE_QEMU_IGNORE_QUIT") != nullptr;
   for (;;) {
-    auto conn = kata::sys::accept_unix(listener->get(),
-                                       kata::sys::deadline_after(std::chrono::hours(24)));
+    auto conn =
+        kata::sys::accept_unix(listener->get(), kata::sys::deadline_after(std::chrono::hours(24)));
     if (!conn) return 2;
     kata::hypervisor::testing::FakeQmpServer server;
     server.exit_on_quit = !ignore_quit;

@@ -19,10 +19,11 @@ void send_line(int fd, const std::string& line) {
 json greeting(const std::string& version) {
   int major = 0, minor = 0, micro = 0;
   std::sscanf(version.c_str(), "%d.%d.%d", &major, &minor, &micro);
-  return {{"QMP",
-           {{"version", {{"qemu", {{"major", major}, {"minor", minor}, {"micro", micro}}},
-                         {"package", "fake"}}},
-            {"capabilities", json::array({"oob"})}}}};
+  return {
+      {"QMP",
+       {{"version",
+         {{"qemu", {{"major", major}, {"minor", minor}, {"micro", micro}}}, {"package", "fake"}}},
+        {"capabilities", json::array({"oob"})}}}};
 }
 
 }  // namespace

@@ -2,11 +2,10 @@
 
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/unique_fd.h"
 
@@ -19,13 +18,13 @@ class FakeQmpServer {
   // Knobs.
   bool send_greeting = true;
   std::string greeting_version = "7.2.22";
-  bool never_answer = false;      // read commands, reply to none of them
-  std::string garbage_reply;      // sent (plus '\n') instead of every reply
-  std::map<std::string, nlohmann::json> returns;  // command → "return" value (default {})
-  std::map<std::string, std::string> errors;      // command → GenericError desc
+  bool never_answer = false;                        // read commands, reply to none of them
+  std::string garbage_reply;                        // sent (plus '\n') instead of every reply
+  std::map<std::string, nlohmann::json> returns;    // command → "return" value (default {})
+  std::map<std::string, std::string> errors;        // command → GenericError desc
   std::vector<nlohmann::json> events_before_reply;  // sent before each reply
-  std::string status = "running";                 // what query-status reports
-  bool exit_on_quit = true;       // after "quit": reply, send SHUTDOWN, close
+  std::string status = "running";                   // what query-status reports
+  bool exit_on_quit = true;                         // after "quit": reply, send SHUTDOWN, close
 
   FakeQmpServer() = default;
   FakeQmpServer(const FakeQmpServer&) = delete;
