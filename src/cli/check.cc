@@ -87,6 +87,12 @@ int run_check(const GlobalOptions& opts, const std::vector<std::string>& args) {
               std::string(hypervisor::to_string(g.machine())).c_str(),
               std::string(hypervisor::to_string(g.accel().accel)).c_str(),
               std::string(hypervisor::to_string(g.channel())).c_str(), g.vm().pid());
+  // The probe's reason, also when the verdict came from its cache and no
+  // warning was logged this time.
+  print_item({"accelerator",
+              g.accel().accel == hypervisor::Accel::kKvm ? Severity::kOk : Severity::kWarning,
+              std::string(hypervisor::to_string(g.accel().accel)) +
+                  (g.accel().reason.empty() ? "" : ": " + g.accel().reason)});
   std::printf("  %-8s %-20s %s\n", "ok", "agent version", details->agent_version.c_str());
   std::printf("  %-8s %-20s %s\n", "ok", "guest kernel", details->kernel_release.c_str());
   std::printf("  %-8s %-20s %.2f s\n", "ok", "boot to agent ready",
