@@ -3,14 +3,13 @@
 #include <linux/vm_sockets.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <thread>
 
 #include "common/strings.h"
+#include "sys/unix_socket.h"
 
 namespace kata::agent_client {
 namespace {
@@ -21,22 +20,6 @@ using Clock = std::chrono::steady_clock;
 bool retryable(int err) {
   return err == ENOENT || err == ECONNREFUSED || err == ECONNRESET || err == ENODEV ||
          err == ETIMEDOUT || err == EAGAIN || err == EHOSTUNREACH;
-}
-
-Result<UniqueFd> connect_unix_once(const std::string& path) {
-  sockaddr_un sa{};
-  sa.sun_family = AF_UNIX;
-  if (path.size() >= sizeof sa.sun_path) {
-    return Error(Code::kInvalidArgument,
-                 fmt_path("connect", path) + ": path too long for a unix socket");
-  }
-  std::memcpy(sa.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return Error::from_errno(errno, "socket");
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    return Error::from_errno(errno, fmt_path("connect", path));
-  }
-  return fd;
 }
 
 Result<UniqueFd> connect_vsock_once(uint32_t cid, uint32_t port) {
@@ -77,7 +60,7 @@ Result<std::string> read_line(int fd, Clock::time_point deadline) {
 
 Result<UniqueFd> connect_hybrid_once(const std::string& path, uint32_t port,
                                      Clock::time_point deadline) {
-  KATA_ASSIGN_OR_RETURN(UniqueFd fd, connect_unix_once(path));
+  KATA_ASSIGN_OR_RETURN(UniqueFd fd, sys::connect_unix(path));
   std::string hello = "CONNECT " + std::to_string(port) + "\n";
   if (::send(fd.get(), hello.data(), hello.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(hello.size())) {
@@ -99,7 +82,7 @@ Result<UniqueFd> dial(const AgentAddress& address, Clock::time_point deadline) {
     Result<UniqueFd> fd = [&]() -> Result<UniqueFd> {
       switch (address.kind) {
         case AgentAddress::Kind::kSerial:
-          return connect_unix_once(address.path);
+          return sys::connect_unix(address.path);
         case AgentAddress::Kind::kVsock:
           return connect_vsock_once(address.cid, address.port);
         case AgentAddress::Kind::kHybridVsock:
