@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bare_boot.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "hypervisor/host_check.h"
@@ -28,31 +29,6 @@ struct Args {
   int runs = 5;
   std::string kernel, initrd, baseline_initrd, machine = "microvm";
 };
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-Result<double> bare_boot(const Args& a, const config::Config& c, const std::string& run_dir) {
-  hypervisor::qemu::VmConfig vm;
-  vm.qemu_path = c.hypervisor.path;
-  vm.run_dir = run_dir;
-  vm.machine = hypervisor::to_machine(c.hypervisor.machine_type);
-  vm.accel = hypervisor::Accel::kTcg;
-  vm.memory_mib = c.hypervisor.default_memory;
-  vm.kernel = a.kernel;
-  vm.initrd = a.baseline_initrd;
-  vm.agent_channel = hypervisor::Channel::kSerial;  // same devices as the Kata++ guest
-  auto start = Clock::now();
-  KATA_ASSIGN_OR_RETURN(auto qemu, hypervisor::qemu::QemuVm::start(vm));
-  KATA_ASSIGN_OR_RETURN(auto status, qemu->wait_for_exit(std::chrono::seconds(60)));
-  double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!status.success()) return Error(Code::kInternal, "bare QEMU: " + status.describe());
-  (void)fs::remove_all(run_dir);
-  return secs;
-}
 
 Result<double> kata_boot(const config::Config& c, const std::string& run_root, int i) {
   runtime::BootOptions o;
@@ -110,7 +86,7 @@ int main(int argc, char** argv) {
   std::string root = tmpl;
   std::vector<double> bare, kata;
   for (int i = 0; i < a.runs; ++i) {
-    Result<double> b = bare_boot(a, c, root + "/bare");
+    Result<double> b = bench::bare_boot(c, a.kernel, a.baseline_initrd, root + "/bare");
     Result<double> k = kata_boot(c, root, i);
     if (!b || !k) {
       std::fprintf(stderr, "boot_bench: %s\n", (!b ? b.error() : k.error()).message().c_str());
@@ -123,7 +99,7 @@ int main(int argc, char** argv) {
     kata.push_back(*k);
   }
   (void)fs::remove_all(root);
-  double mb = median(bare), mk = median(kata);
+  double mb = bench::median(bare), mk = bench::median(kata);
   std::printf("machine %s, accel tcg, %d runs\n", a.machine.c_str(), a.runs);
   std::printf("median bare QEMU boot to power-off: %.3f s\n", mb);
   std::printf("median Kata++ boot to agent ready:   %.3f s\n", mk);

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "agent/channel.h"
+#include "agent/container/cgroup.h"
+#include "agent/container/engine.h"
 #include "agent/guest_os.h"
 #include "agent/init/cmdline.h"
 #include "agent/init/module_loader.h"
@@ -17,6 +19,7 @@
 #include "agent/init/power.h"
 #include "agent/init/reaper.h"
 #include "agent/rpc/agent_service.h"
+#include "agent/rpc/container_service.h"
 #include "agent/rpc/health_service.h"
 #include "agent/sandbox.h"
 #include "agent/serial_relay.h"
@@ -100,6 +103,9 @@ Result<void> boot_and_serve() {
                         mount_base_filesystems().context("mount base file systems"));
   mounted.insert(mounted.end(), rest.begin(), rest.end());
   for (const std::string& target : mounted) log::debug("mounted {}", target);
+  // Containers get their cgroups below the root; the root is exempt from the
+  // no-internal-processes rule, so the agent itself stays there.
+  container::enable_controllers(container::kCgroupRoot);
 
   KATA_ASSIGN_OR_RETURN(std::vector<std::string> listed, read_module_list(kModuleList));
   KATA_ASSIGN_OR_RETURN(std::string modules_dir, running_modules_dir());
@@ -124,6 +130,8 @@ Result<void> boot_and_serve() {
   ttrpc::Server server;
   register_health_service(server);
   register_agent_service(server, sandbox);
+  container::Engine engine(*reaper);
+  register_container_service(server, engine);
   return serve(channel, server);
 }
 

@@ -1,5 +1,6 @@
 #include "agent/guest_os.h"
 
+#include <sys/mount.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -44,6 +45,26 @@ Result<void> RealGuestOs::load_module(const std::string& name, const std::string
 
 void RealGuestOs::power_off_after(std::chrono::milliseconds delay) {
   agent::power_off_after(delay);
+}
+
+Result<void> RealGuestOs::mkdir_all(const std::string& path, int mode) {
+  return fs::mkdir_all(path, mode);
+}
+
+Result<void> RealGuestOs::mount(const std::string& source, const std::string& target,
+                                const std::string& fstype, unsigned long flags,
+                                const std::string& data) {
+  if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags,
+              data.empty() ? nullptr : data.c_str()) != 0) {
+    return Error::from_errno(errno, "mount " + fstype + " `" + source + "` at `" + target + "`");
+  }
+  return {};
+}
+
+Result<void> RealGuestOs::unmount(const std::string& target) {
+  if (::umount2(target.c_str(), UMOUNT_NOFOLLOW) == 0) return {};
+  if (errno == EBUSY && ::umount2(target.c_str(), UMOUNT_NOFOLLOW | MNT_DETACH) == 0) return {};
+  return Error::from_errno(errno, "unmount `" + target + "`");
 }
 
 }  // namespace kata::agent

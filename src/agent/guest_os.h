@@ -24,6 +24,12 @@ class GuestOs {
   virtual Result<void> load_module(const std::string& name, const std::string& params) = 0;
   // Returns at once; the VM goes down after `delay`.
   virtual void power_off_after(std::chrono::milliseconds delay) = 0;
+  // For storages: mkdir -p, mount(2), and umount (detaching a busy mount).
+  virtual Result<void> mkdir_all(const std::string& path, int mode) = 0;
+  virtual Result<void> mount(const std::string& source, const std::string& target,
+                             const std::string& fstype, unsigned long flags,
+                             const std::string& data) = 0;
+  virtual Result<void> unmount(const std::string& target) = 0;
 };
 
 class RealGuestOs final : public GuestOs {
@@ -35,6 +41,11 @@ class RealGuestOs final : public GuestOs {
   Result<void> set_time(int64_t sec, int64_t usec) override;
   Result<void> load_module(const std::string& name, const std::string& params) override;
   void power_off_after(std::chrono::milliseconds delay) override;
+  Result<void> mkdir_all(const std::string& path, int mode) override;
+  Result<void> mount(const std::string& source, const std::string& target,
+                     const std::string& fstype, unsigned long flags,
+                     const std::string& data) override;
+  Result<void> unmount(const std::string& target) override;
 };
 
 }  // namespace kata::agent

@@ -61,10 +61,7 @@ Result<void> Sandbox::create(const SandboxSpec& spec) {
   for (const KernelModuleSpec& m : spec.kernel_modules) {
     KATA_TRY(os_.load_module(m.name, join_parameters(m.parameters)).context(ctx));
   }
-  if (spec.storage_count > 0) {
-    log::warn("create sandbox {}: {} storage(s) ignored: not supported yet", spec.id,
-              spec.storage_count);
-  }
+  KATA_ASSIGN_OR_RETURN(storage_mounts_, add_storages(spec.storages, storages_, os_).context(ctx));
   id_ = spec.id;
   log::info("sandbox {} created (hostname `{}`)", spec.id, spec.hostname);
   return {};
@@ -103,6 +100,11 @@ Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_
     d.kernel_release = std::string(trim(*release));
   }
   return d;
+}
+
+std::vector<std::string> Sandbox::storage_mounts() const {
+  std::lock_guard lock(mu_);
+  return storage_mounts_;
 }
 
 std::optional<std::string> Sandbox::id() const {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "agent/guest_os.h"
+#include "agent/storage/storage.h"
 #include "common/result.h"
 
 namespace kata::agent {
@@ -23,8 +24,9 @@ struct SandboxSpec {
   std::string hostname;
   std::vector<std::string> dns;  // resolv.conf lines ("nameserver 10.0.0.1")
   std::vector<KernelModuleSpec> kernel_modules;
-  // Sandbox storages are not handled yet; counted only to warn about them.
-  int storage_count = 0;
+  // Set up after everything else, through the storage registry (e.g. the virtio-fs
+  // share at /run/kata-containers/shared/containers/).
+  std::vector<StorageSpec> storages;
 };
 
 struct GuestDetails {
@@ -40,9 +42,12 @@ Result<uint64_t> parse_hex_u64(std::string_view text);
 // Thread-safe: RPC handlers run on worker threads.
 class Sandbox {
  public:
-  explicit Sandbox(GuestOs& os) : os_(os) {}
+  explicit Sandbox(GuestOs& os, const StorageRegistry& storages = StorageRegistry::builtin())
+      : os_(os), storages_(storages) {}
 
-  // ALREADY_EXISTS when a sandbox was created before: one per VM.
+  // ALREADY_EXISTS when a sandbox was created before: one per VM. A storage that
+  // fails (unknown driver, failed mount) fails the call with nothing of the
+  // storages left mounted.
   Result<void> create(const SandboxSpec& spec);
   // Powers the VM off shortly after returning, so the reply still goes out.
   Result<void> destroy();
@@ -50,11 +55,15 @@ class Sandbox {
   Result<GuestDetails> guest_details(bool want_mem_block_size, bool want_hotplug_probe);
 
   std::optional<std::string> id() const;
+  // Where the sandbox's storages are mounted, in order.
+  std::vector<std::string> storage_mounts() const;
 
  private:
   GuestOs& os_;
+  const StorageRegistry& storages_;
   mutable std::mutex mu_;
-  std::optional<std::string> id_;  // guarded by mu_
+  std::optional<std::string> id_;            // guarded by mu_
+  std::vector<std::string> storage_mounts_;  // guarded by mu_
 };
 
 }  // namespace kata::agent

@@ -91,6 +91,7 @@ Result<void> TtrpcAgent::create_sandbox(const SandboxSpec& spec) {
   req.set_sandbox_id(spec.sandbox_id);
   req.set_hostname(spec.hostname);
   for (const auto& d : spec.dns) req.add_dns(d);
+  for (const auto& st : spec.storages) *req.add_storages() = st;
   KATA_TRY((client_.call<grpc::CreateSandboxRequest, Empty>(kAgentService, "CreateSandbox", req,
                                                             call_timeout_)));
   return {};

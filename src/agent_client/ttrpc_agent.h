@@ -29,11 +29,46 @@ class TtrpcAgent : public Agent {
   Result<void> destroy_sandbox() override;
   Result<void> set_guest_time(std::chrono::system_clock::time_point now) override;
 
+  Result<void> create_container(const grpc::CreateContainerRequest& req) override;
+  Result<void> start_container(const std::string& container_id) override;
+  Result<void> remove_container(const std::string& container_id, uint32_t timeout_s) override;
+  Result<void> exec_process(const grpc::ExecProcessRequest& req) override;
+  Result<void> signal_process(const std::string& container_id, const std::string& exec_id,
+                              uint32_t signal) override;
+  Result<int32_t> wait_process(const std::string& container_id,
+                               const std::string& exec_id) override;
+  Result<std::string> read_stdout(const std::string& container_id, const std::string& exec_id,
+                                  uint32_t max_bytes) override;
+  Result<std::string> read_stderr(const std::string& container_id, const std::string& exec_id,
+                                  uint32_t max_bytes) override;
+  Result<uint32_t> write_stdin(const std::string& container_id, const std::string& exec_id,
+                               std::string_view data) override;
+  Result<void> close_stdin(const std::string& container_id, const std::string& exec_id) override;
+  Result<void> tty_win_resize(const std::string& container_id, const std::string& exec_id,
+                              uint32_t rows, uint32_t columns) override;
+  Result<grpc::StatsContainerResponse> stats_container(const std::string& container_id) override;
+  Result<void> pause_container(const std::string& container_id) override;
+  Result<void> resume_container(const std::string& container_id) override;
+  Result<void> update_container(const grpc::UpdateContainerRequest& req) override;
+  Result<std::string> get_oom_event() override;
+
  private:
   Result<void> check_with_timeout(std::chrono::milliseconds timeout);
+  // grpc.AgentService/<method> whose answer is Empty; `timeout` zero = no limit.
+  template <typename Req>
+  Result<void> call_empty(const char* method, const Req& req, std::chrono::milliseconds timeout);
 
   ttrpc::Client client_;
   std::chrono::milliseconds call_timeout_;
 };
+
+template <typename Req>
+Result<void> TtrpcAgent::call_empty(const char* method, const Req& req,
+                                    std::chrono::milliseconds timeout) {
+  Result<std::string> raw =
+      client_.call_raw("grpc.AgentService", method, req.SerializeAsString(), timeout);
+  if (!raw) return std::move(raw).error();
+  return {};
+}
 
 }  // namespace kata::agent_client

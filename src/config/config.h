@@ -46,6 +46,11 @@ struct HypervisorConfig {
   uint32_t default_memory = 2048;  // MiB
   SharedFs shared_fs = SharedFs::kVirtioFs;
   std::string virtio_fs_daemon = "/usr/lib/qemu/virtiofsd";
+  // virtiofsd -o cache=: "auto", "always", "none" ("never" is read as "none").
+  std::string virtio_fs_cache = "auto";
+  // Appended to virtiofsd's command line (Kata's default for the C daemon).
+  std::vector<std::string> virtio_fs_extra_args = {"--thread-pool-size=1", "-o",
+                                                   "announce_submounts"};
   bool enable_debug = false;
   // Ours, not Kata's: "auto" probes whether KVM really runs a guest (see hypervisor/accel.h).
   Accelerator accelerator = Accelerator::kAuto;

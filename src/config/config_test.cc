@@ -55,6 +55,8 @@ default_vcpus = 4
 default_memory = 512
 shared_fs = "none"
 virtio_fs_daemon = "/v"
+virtio_fs_cache = "never"
+virtio_fs_extra_args = ["-o", "xattr"]
 enable_debug = true
 accelerator = "tcg"
 tsc_khz = 2500000
@@ -80,6 +82,8 @@ sandbox_cgroup_only = true
   EXPECT_EQ(c.hypervisor.default_memory, 512u);
   EXPECT_EQ(c.hypervisor.shared_fs, SharedFs::kNone);
   EXPECT_EQ(c.hypervisor.virtio_fs_daemon, "/v");
+  EXPECT_EQ(c.hypervisor.virtio_fs_cache, "never");
+  EXPECT_EQ(c.hypervisor.virtio_fs_extra_args, (std::vector<std::string>{"-o", "xattr"}));
   EXPECT_TRUE(c.hypervisor.enable_debug);
   EXPECT_EQ(c.hypervisor.accelerator, Accelerator::kTcg);
   EXPECT_EQ(c.hypervisor.tsc_khz, 2500000u);
@@ -126,6 +130,9 @@ TEST(ConfigTest, ErrorsNameFileLineAndKey) {
       {"channel", "[agent.kata]\nchannel = \"tcp\"\n",
        "parse `c.toml`: line 2, column 11: key `agent.kata.channel`: "
        "invalid value \"tcp\" (expected auto, vsock or serial)"},
+      {"virtio-fs cache", "[hypervisor.qemu]\nvirtio_fs_cache = \"metadata\"\n",
+       "parse `c.toml`: line 2, column 19: key `hypervisor.qemu.virtio_fs_cache`: "
+       "invalid value \"metadata\" (expected auto, always, none or never)"},
       {"image and initrd", "[hypervisor.qemu]\nimage = \"/a\"\ninitrd = \"/b\"\n",
        "parse `c.toml`: [hypervisor.qemu]: set either `image` or `initrd`, not both"},
   };

@@ -150,6 +150,12 @@ class Section {
   std::set<std::string, std::less<>> seen_;
 };
 
+// Kept as spelled: "never" is the Rust virtiofsd's name, the C one's "none".
+std::optional<std::string> parse_virtio_fs_cache(std::string_view v) {
+  if (v == "auto" || v == "always" || v == "none" || v == "never") return std::string(v);
+  return std::nullopt;
+}
+
 Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(h.path, s.abs_path("path", h.path));
   KATA_ASSIGN_OR_RETURN(h.kernel, s.abs_path("kernel", h.kernel));
@@ -163,6 +169,11 @@ Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(h.shared_fs,
                         s.choice("shared_fs", h.shared_fs, parse_shared_fs, "virtio-fs or none"));
   KATA_ASSIGN_OR_RETURN(h.virtio_fs_daemon, s.abs_path("virtio_fs_daemon", h.virtio_fs_daemon));
+  KATA_ASSIGN_OR_RETURN(h.virtio_fs_cache,
+                        s.choice("virtio_fs_cache", h.virtio_fs_cache, parse_virtio_fs_cache,
+                                 "auto, always, none or never"));
+  KATA_ASSIGN_OR_RETURN(h.virtio_fs_extra_args,
+                        s.strings("virtio_fs_extra_args", h.virtio_fs_extra_args));
   KATA_ASSIGN_OR_RETURN(h.enable_debug, s.boolean("enable_debug", h.enable_debug));
   KATA_ASSIGN_OR_RETURN(
       h.accelerator, s.choice("accelerator", h.accelerator, parse_accelerator, "auto, kvm or tcg"));
@@ -248,6 +259,8 @@ toml::table to_table(const Config& c) {
   const HypervisorConfig& h = c.hypervisor;
   toml::array modules;
   for (const std::string& m : c.agent.kernel_modules) modules.push_back(m);
+  toml::array virtiofsd_args;
+  for (const std::string& a : h.virtio_fs_extra_args) virtiofsd_args.push_back(a);
   toml::table qemu{
       {"path", h.path},
       {"kernel", h.kernel},
@@ -259,6 +272,8 @@ toml::table to_table(const Config& c) {
       {"default_memory", static_cast<int64_t>(h.default_memory)},
       {"shared_fs", to_string(h.shared_fs)},
       {"virtio_fs_daemon", h.virtio_fs_daemon},
+      {"virtio_fs_cache", h.virtio_fs_cache},
+      {"virtio_fs_extra_args", std::move(virtiofsd_args)},
       {"enable_debug", h.enable_debug},
       {"accelerator", to_string(h.accelerator)},
       {"tsc_khz", static_cast<int64_t>(h.tsc_khz)},

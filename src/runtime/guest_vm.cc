@@ -8,6 +8,8 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "hypervisor/host_check.h"
+#include "resource/rootfs.h"
+#include "resource/shared_dir.h"
 
 namespace kata::runtime {
 namespace {
@@ -17,6 +19,8 @@ namespace qemu = hypervisor::qemu;
 
 constexpr uint32_t kAgentVsockPort = 1024;
 constexpr size_t kConsoleTailLines = 25;
+// virtiofsd exits by itself once QEMU has gone; this is only how long we wait for it.
+constexpr std::chrono::milliseconds kVirtiofsdStopTimeout{2000};
 
 // vhost-vsock context ids are host-global; pick one at random above the
 // reserved ones and let QEMU fail on the rare clash.
@@ -87,11 +91,19 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
                                                .context(what));
   vm.name = options.id;
   vm.vsock_guest_cid = random_guest_cid();
+  if (!options.shared_dir.empty()) {
+    Result<void> shared = guest->start_share(config, options.shared_dir);
+    if (!shared) {
+      guest->release();
+      return std::move(shared).error().context(what);
+    }
+    vm.shared_fs = true;
+  }
 
   auto started = Clock::now();
   Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
   if (!qemu_vm) {
-    guest->remove_run_dir();
+    guest->release();
     return std::move(qemu_vm).error().context(what);
   }
   guest->vm_ = std::move(*qemu_vm);
@@ -103,7 +115,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   if (!agent) {
     std::string tail = guest->vm_->console_log_tail(kConsoleTailLines);
     (void)guest->vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
-    guest->remove_run_dir();
+    guest->release();
     Error err = std::move(agent).error();
     return Error(err.code(),
                  what + ": " + err.message() + "\nguest console (last lines):\n" + tail);
@@ -120,13 +132,13 @@ Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
   if (destroyed) {
     Result<sys::ExitStatus> exited = vm_->wait_for_exit(timeout);
     if (exited) {
-      remove_run_dir();
+      release();
       return {};
     }
     log::warn("VM {} did not power off within {} ms; stopping it", run_dir_, timeout.count());
   }
   Result<sys::ExitStatus> stopped = vm_->stop(std::chrono::seconds(2));
-  remove_run_dir();
+  release();
   if (!destroyed) return std::move(destroyed).error().context("shut down VM: DestroySandbox");
   if (!stopped) return std::move(stopped).error().context("shut down VM");
   return Error(Code::kDeadlineExceeded,
@@ -135,13 +147,56 @@ Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
 
 GuestVm::~GuestVm() {
   if (vm_ && !vm_->exited()) (void)vm_->stop(std::chrono::seconds(2));
-  remove_run_dir();
+  release();
 }
 
-void GuestVm::remove_run_dir() {
-  if (run_dir_.empty()) return;
+Result<void> GuestVm::start_share(const config::Config& config, const std::string& shared_dir) {
+  const auto& hv = config.hypervisor;
+  if (hv.shared_fs != config::SharedFs::kVirtioFs) {
+    return Error(Code::kFailedPrecondition,
+                 "share `" + shared_dir + "`: shared_fs is not virtio-fs in the configuration");
+  }
+  KATA_TRY(resource::validate_clean_path(shared_dir, "shared dir"));
+  bool created = !fs::exists(shared_dir);
+  Result<void> prepared = resource::prepare_shared_dir(shared_dir);
+  if (!prepared) {
+    if (created) (void)fs::remove_all(shared_dir);  // nothing is mounted there: we failed
+    return prepared;
+  }
+  shared_dir_ = shared_dir;
+  shared_dir_created_ = created;
+  // virtiofsd's socket and log live in the run dir, before QEMU creates it.
+  KATA_TRY(fs::mkdir_all(run_dir_, 0750));
+  qemu::RunPaths paths = qemu::RunPaths::in(run_dir_);
+  resource::VirtiofsdConfig vfs{.daemon = hv.virtio_fs_daemon,
+                                .shared_dir = shared_dir,
+                                .socket_path = paths.virtiofs_socket,
+                                .log_path = paths.virtiofsd_log,
+                                .cache = hv.virtio_fs_cache,
+                                .extra_args = hv.virtio_fs_extra_args};
+  KATA_ASSIGN_OR_RETURN(virtiofsd_, resource::Virtiofsd::start(vfs));
+  return {};
+}
+
+void GuestVm::release() {
   agent_.reset();  // closes the agent socket before its directory goes
+  // Without a QEMU that connected, virtiofsd would wait for ever: no grace then.
+  bool qemu_ran = vm_ != nullptr;
   vm_.reset();
+  if (virtiofsd_) {
+    Result<sys::ExitStatus> ended =
+        virtiofsd_->stop(qemu_ran ? kVirtiofsdStopTimeout : std::chrono::milliseconds(0));
+    if (ended && !ended->success()) {
+      log::warn("virtiofsd pid {} ended: {}", virtiofsd_->pid(), ended->describe());
+    }
+    virtiofsd_.reset();
+  }
+  if (!shared_dir_.empty()) {
+    Result<void> released = resource::release_shared_dir(shared_dir_, shared_dir_created_);
+    if (!released) log::warn("{}", released.error().message());
+    shared_dir_.clear();
+  }
+  if (run_dir_.empty()) return;
   Result<void> removed = fs::remove_all(run_dir_);
   if (!removed) log::warn("{}", removed.error().message());
 }

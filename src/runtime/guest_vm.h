@@ -10,6 +10,7 @@
 #include "hypervisor/accel.h"
 #include "hypervisor/qemu/qemu.h"
 #include "hypervisor/types.h"
+#include "resource/virtiofsd.h"
 
 namespace kata::runtime {
 
@@ -18,6 +19,11 @@ constexpr char kDefaultRunRoot[] = "/run/kata-containers";
 struct BootOptions {
   std::string id;                          // sandbox id: names the run dir and the VM
   std::string run_root = kDefaultRunRoot;  // run dir = run_root/id
+  // Shared with the guest through virtio-fs (tag kataShared, see docs/virtio-fs.md);
+  // empty: no share. Typically resource::sandbox_shared_dir(id). Created if missing
+  // (and then removed at teardown), bind-mounted onto itself as a shared mount, and
+  // served by one virtiofsd started before QEMU and stopped after it.
+  std::string shared_dir = {};
 };
 
 // One booted guest whose agent answered: the VM plus the agent connection,
@@ -41,18 +47,25 @@ class GuestVm {
   hypervisor::Channel channel() const { return channel_; }
   hypervisor::Machine machine() const { return machine_; }
   const std::string& run_dir() const { return run_dir_; }
+  const std::string& shared_dir() const { return shared_dir_; }
+  // 0 without a share or once stopped; persist it to clean up after a crash.
+  pid_t virtiofsd_pid() const { return virtiofsd_ ? virtiofsd_->pid() : 0; }
   // From spawning QEMU to the agent's first answer.
   std::chrono::milliseconds boot_to_ready() const { return boot_to_ready_; }
 
   // Asks the agent to power the guest off (DestroySandbox) and waits for QEMU
   // to exit by itself; if it does not within `timeout`, stops it through QMP
-  // and then SIGKILL. The run dir is removed in every case. Afterwards only
+  // and then SIGKILL. Then virtiofsd is stopped and everything mounted at or
+  // under the shared dir is unmounted. The run dir is removed in every case. Afterwards only
   // run_dir(), boot_to_ready() and the choices made at boot remain usable.
   Result<void> shutdown(std::chrono::milliseconds timeout);
 
  private:
   GuestVm() = default;
-  void remove_run_dir();
+  Result<void> start_share(const config::Config& config, const std::string& shared_dir);
+  // Drops the agent, QEMU (killed if running), virtiofsd and the share, and
+  // removes the run dir: after it nothing of the VM is left on the host.
+  void release();
 
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
   std::unique_ptr<agent_client::Agent> agent_;
@@ -60,6 +73,9 @@ class GuestVm {
   hypervisor::Channel channel_ = hypervisor::Channel::kSerial;
   hypervisor::Machine machine_ = hypervisor::Machine::kMicrovm;
   std::string run_dir_;
+  std::unique_ptr<resource::Virtiofsd> virtiofsd_;
+  std::string shared_dir_;           // set once the share is prepared
+  bool shared_dir_created_ = false;  // by us, so ours to remove
   std::chrono::milliseconds boot_to_ready_{0};
 };
 

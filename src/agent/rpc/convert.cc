@@ -2,6 +2,15 @@
 
 namespace kata::agent {
 
+StorageSpec to_storage_spec(const grpc::Storage& s) {
+  return StorageSpec{.driver = s.driver(),
+                     .driver_options = {s.driver_options().begin(), s.driver_options().end()},
+                     .source = s.source(),
+                     .fstype = s.fstype(),
+                     .options = {s.options().begin(), s.options().end()},
+                     .mount_point = s.mount_point()};
+}
+
 SandboxSpec to_sandbox_spec(const grpc::CreateSandboxRequest& req) {
   SandboxSpec spec;
   spec.id = req.sandbox_id();
@@ -10,7 +19,7 @@ SandboxSpec to_sandbox_spec(const grpc::CreateSandboxRequest& req) {
   for (const grpc::KernelModule& m : req.kernel_modules()) {
     spec.kernel_modules.push_back({m.name(), {m.parameters().begin(), m.parameters().end()}});
   }
-  spec.storage_count = req.storages_size();
+  for (const grpc::Storage& s : req.storages()) spec.storages.push_back(to_storage_spec(s));
   return spec;
 }
 
@@ -22,9 +31,10 @@ grpc::GuestDetailsResponse to_guest_details_response(const GuestDetails& details
   agent->set_version(KATA_VERSION);
   agent->set_init_daemon(true);
   agent->set_kernel_release(details.kernel_release);
-  // No storage or device handlers and no seccomp yet: the container engine
-  // that brings them also announces them here.
-  agent->set_supports_seccomp(false);
+  for (const std::string& d : StorageRegistry::builtin().drivers()) agent->add_storage_handlers(d);
+  // No device handlers yet. The container engine loads OCI seccomp profiles
+  // (container/seccomp.h).
+  agent->set_supports_seccomp(true);
   return resp;
 }
 

@@ -78,8 +78,8 @@ TEST_F(Services, GuestDetails) {
   EXPECT_EQ(d->mem_block_size_bytes(), 0x8000000u);
   EXPECT_EQ(d->agent_details().version(), KATA_VERSION);
   EXPECT_TRUE(d->agent_details().init_daemon());
-  EXPECT_FALSE(d->agent_details().supports_seccomp());
-  EXPECT_EQ(d->agent_details().storage_handlers_size(), 0);
+  EXPECT_TRUE(d->agent_details().supports_seccomp());
+  EXPECT_EQ(d->agent_details().storage_handlers_size(), 3);  // ephemeral, local, virtio-fs
 }
 
 TEST_F(Services, SetGuestDateTimeAndDestroy) {

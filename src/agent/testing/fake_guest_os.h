@@ -1,5 +1,6 @@
 #pragma once
 
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,16 @@ class FakeGuestOs final : public GuestOs {
   std::optional<std::pair<int64_t, int64_t>> time;
   std::vector<std::pair<std::string, std::string>> loaded_modules;
   int power_off_calls = 0;
+  struct Mount {
+    std::string source, target, fstype;
+    unsigned long flags;
+    std::string data;
+  };
+  std::vector<Mount> mounts;  // currently mounted, in order
+  std::vector<std::string> unmounted;
+  std::vector<std::pair<std::string, int>> made_dirs;
+  // Knob: mount() fails for this target with EINVAL, as the kernel does for a wrong tag.
+  std::string fail_mount_target;
 
   Result<void> set_hostname(const std::string& name) override {
     if (fail_set_hostname) return Error(Code::kPermissionDenied, "sethostname: fake failure");
@@ -47,6 +58,28 @@ class FakeGuestOs final : public GuestOs {
     return {};
   }
   void power_off_after(std::chrono::milliseconds) override { ++power_off_calls; }
+  Result<void> mkdir_all(const std::string& path, int mode) override {
+    made_dirs.emplace_back(path, mode);
+    return {};
+  }
+  Result<void> mount(const std::string& source, const std::string& target,
+                     const std::string& fstype, unsigned long flags,
+                     const std::string& data) override {
+    if (target == fail_mount_target) {
+      return Error(Code::kInvalidArgument, "mount `" + target + "`: fake: Invalid argument", 22);
+    }
+    mounts.push_back({source, target, fstype, flags, data});
+    return {};
+  }
+  Result<void> unmount(const std::string& target) override {
+    for (auto it = mounts.rbegin(); it != mounts.rend(); ++it) {
+      if (it->target != target) continue;
+      mounts.erase(std::next(it).base());
+      unmounted.push_back(target);
+      return {};
+    }
+    return Error(Code::kInvalidArgument, "unmount `" + target + "`: fake: not mounted");
+  }
 };
 
 }  // namespace kata::agent::testing

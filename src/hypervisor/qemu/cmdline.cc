@@ -85,6 +85,14 @@ std::vector<std::string> RngArg::argv() const {
           virtio_model("virtio-rng", machine) + ",rng=rng0"};
 }
 
+std::vector<std::string> VhostUserFsArg::argv() const {
+  return {"-chardev",
+          fmt::format("socket,id={}-sock,path={}", id, escape_option_value(socket_path)), "-device",
+          fmt::format("{},id={},chardev={}-sock,tag={},queue-size={}",
+                      virtio_model("vhost-user-fs", machine), id, id, escape_option_value(tag),
+                      queue_size)};
+}
+
 namespace {
 
 void append(std::vector<std::string>& out, std::vector<std::string> words) {

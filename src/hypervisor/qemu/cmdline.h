@@ -96,7 +96,18 @@ struct RngArg {
   std::vector<std::string> argv() const;
 };
 
-using DeviceArg = std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg>;
+// virtio-fs through a vhost-user backend (virtiofsd) listening on `socket_path`. The
+// guest mounts it by `tag`; guest RAM must be a shared memory backend (MemoryArg).
+struct VhostUserFsArg {
+  Machine machine = Machine::kMicrovm;
+  std::string socket_path = {};
+  std::string tag = "kataShared";
+  std::string id = "fs0";
+  uint32_t queue_size = 1024;
+  std::vector<std::string> argv() const;
+};
+
+using DeviceArg = std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg, VhostUserFsArg>;
 
 struct CommandLine {
   std::string binary = "/usr/bin/qemu-system-x86_64";

@@ -163,6 +163,29 @@ TEST(CmdlineTest, RngAndInitrdAreOptional) {
   EXPECT_FALSE(has_run(argv, {"-device", "virtio-rng-device,rng=rng0"}));
 }
 
+TEST(CmdlineTest, SharedFsAddsVhostUserFsPerMachine) {
+  VmConfig c = base_config();
+  c.shared_fs = true;
+  RunPaths p = RunPaths::in(c.run_dir);
+  EXPECT_EQ(p.virtiofs_socket, "/run/kata/sb1/virtiofsd.sock");
+  std::vector<std::string> micro = build_command_line(c, p, "").argv();
+  EXPECT_TRUE(
+      has_run(micro, {"-chardev", "socket,id=fs0-sock,path=/run/kata/sb1/virtiofsd.sock", "-device",
+                      "vhost-user-fs-device,id=fs0,chardev=fs0-sock,tag=kataShared,"
+                      "queue-size=1024"}));
+  c.machine = Machine::kQ35;
+  std::vector<std::string> q35 = build_command_line(c, p, "").argv();
+  EXPECT_TRUE(has_run(q35, {"-device",
+                            "vhost-user-fs-pci,id=fs0,chardev=fs0-sock,tag=kataShared,"
+                            "queue-size=1024"}));
+  // vhost-user needs the guest RAM shared with virtiofsd; q35 binds it through NUMA.
+  EXPECT_TRUE(has_run(q35, {"-numa", "node,memdev=mem"}));
+  c.shared_fs = false;
+  for (const std::string& w : build_command_line(c, p, "").argv()) {
+    EXPECT_EQ(w.find("vhost-user-fs"), std::string::npos) << w;
+  }
+}
+
 TEST(CmdlineTest, RunPathsIgnoreTrailingSlash) {
   EXPECT_EQ(RunPaths::in("/run/x/").qmp_socket, "/run/x/qmp.sock");
   EXPECT_EQ(RunPaths::in("/run/x").qemu_log, "/run/x/qemu.log");

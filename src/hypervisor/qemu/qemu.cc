@@ -74,6 +74,7 @@ Result<std::unique_ptr<QemuVm>> QemuVm::start(const VmConfig& config) {
   RunPaths paths = RunPaths::in(config.run_dir);
   KATA_TRY(check_socket_path(paths.qmp_socket).context("start qemu"));
   KATA_TRY(check_socket_path(paths.agent_socket).context("start qemu"));
+  KATA_TRY(check_socket_path(paths.virtiofs_socket).context("start qemu"));
   KATA_TRY(fs::mkdir_all(config.run_dir, 0750).context("start qemu"));
   // Left over from a QEMU that was killed: QEMU would refuse to bind them.
   remove_socket(paths.qmp_socket);

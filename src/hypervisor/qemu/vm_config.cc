@@ -5,7 +5,8 @@ namespace kata::hypervisor::qemu {
 RunPaths RunPaths::in(const std::string& run_dir) {
   std::string dir = run_dir;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  return RunPaths{dir + "/qmp.sock", dir + "/agent.sock", dir + "/console.log", dir + "/qemu.log"};
+  return RunPaths{dir + "/qmp.sock", dir + "/agent.sock",     dir + "/console.log",
+                  dir + "/qemu.log", dir + "/virtiofsd.sock", dir + "/virtiofsd.log"};
 }
 
 Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Channel channel,
@@ -53,6 +54,10 @@ CommandLine build_command_line(const VmConfig& c, const RunPaths& paths,
     cl.devices.emplace_back(VhostVsockArg{c.machine, c.vsock_guest_cid});
   }
   if (c.rng) cl.devices.emplace_back(RngArg{c.machine});
+  if (c.shared_fs) {
+    cl.devices.emplace_back(
+        VhostUserFsArg{.machine = c.machine, .socket_path = paths.virtiofs_socket});
+  }
   return cl;
 }
 

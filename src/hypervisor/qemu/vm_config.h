@@ -31,16 +31,21 @@ struct VmConfig {
   Channel agent_channel = Channel::kSerial;
   uint32_t vsock_guest_cid = 3;
   bool rng = true;
+  // A vhost-user-fs device (tag kataShared) on RunPaths::virtiofs_socket, where the
+  // caller's virtiofsd must listen before start().
+  bool shared_fs = false;
   // How long QEMU has to open its QMP socket and greet.
   std::chrono::milliseconds start_timeout{10000};
 };
 
 // Where a VM's files live inside its run dir.
 struct RunPaths {
-  std::string qmp_socket = {};    // qmp.sock
-  std::string agent_socket = {};  // agent.sock (virtio-serial channel only)
-  std::string console_log = {};   // console.log: the guest's ttyS0
-  std::string qemu_log = {};      // qemu.log: QEMU's own stdout and stderr
+  std::string qmp_socket = {};       // qmp.sock
+  std::string agent_socket = {};     // agent.sock (virtio-serial channel only)
+  std::string console_log = {};      // console.log: the guest's ttyS0
+  std::string qemu_log = {};         // qemu.log: QEMU's own stdout and stderr
+  std::string virtiofs_socket = {};  // virtiofsd.sock: virtiofsd listens, QEMU connects
+  std::string virtiofsd_log = {};    // virtiofsd.log: virtiofsd's stderr
   static RunPaths in(const std::string& run_dir);
 };
 

@@ -1,0 +1,188 @@
+#include "agent/container/cgroup.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+#include "common/fs.h"
+#include "common/strings.h"
+#include "common/unique_fd.h"
+
+namespace kata::agent::container {
+namespace {
+
+Result<void> write_value(const std::string& path, std::string_view value) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(errno, fmt_path("open", path));
+  if (::write(fd.get(), value.data(), value.size()) < 0) {
+    return Error::from_errno(errno, "write " + std::string(value) + " to `" + path + "`");
+  }
+  return {};
+}
+
+uint64_t to_u64(std::string_view s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// "max" -> 0 (no limit).
+uint64_t read_limit(const std::string& path) {
+  Result<std::string> text = fs::read_file(path);
+  if (!text) return 0;
+  std::string_view t = trim(*text);
+  return t == "max" ? 0 : to_u64(t);
+}
+
+}  // namespace
+
+Result<std::string> cgroup_relative_path(const std::string& cgroups_path, const std::string& id) {
+  if (cgroups_path.empty() || cgroups_path.find(':') != std::string::npos) return "kata/" + id;
+  std::string out;
+  for (const std::string& part : split(cgroups_path, '/')) {
+    if (part == "..")
+      return Error(Code::kInvalidArgument, fmt_path("cgroupsPath has `..`", cgroups_path));
+    if (part == ".") continue;
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  if (out.empty()) return "kata/" + id;
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> cgroup_writes(const Resources& r) {
+  std::vector<std::pair<std::string, std::string>> w;
+  if (r.memory_limit && *r.memory_limit > 0) {
+    w.emplace_back("memory.max", std::to_string(*r.memory_limit));
+    if (r.memory_swap && *r.memory_swap > 0 && *r.memory_swap >= *r.memory_limit) {
+      w.emplace_back("memory.swap.max", std::to_string(*r.memory_swap - *r.memory_limit));
+    }
+  } else if (r.memory_limit && *r.memory_limit < 0) {
+    w.emplace_back("memory.max", "max");
+  }
+  if (r.memory_swap && *r.memory_swap < 0) w.emplace_back("memory.swap.max", "max");
+  if (r.memory_reservation && *r.memory_reservation > 0) {
+    w.emplace_back("memory.low", std::to_string(*r.memory_reservation));
+  }
+  if (r.cpu_quota || r.cpu_period) {
+    uint64_t period = r.cpu_period && *r.cpu_period > 0 ? *r.cpu_period : 100000;
+    std::string quota = r.cpu_quota && *r.cpu_quota > 0 ? std::to_string(*r.cpu_quota) : "max";
+    w.emplace_back("cpu.max", quota + " " + std::to_string(period));
+  }
+  if (r.cpu_shares && *r.cpu_shares > 0) {
+    // runc's mapping of v1 shares [2, 262144] onto v2 weight [1, 10000].
+    uint64_t shares = std::clamp<uint64_t>(*r.cpu_shares, 2, 262144);
+    w.emplace_back("cpu.weight", std::to_string(1 + ((shares - 2) * 9999) / 262142));
+  }
+  if (!r.cpuset_cpus.empty()) w.emplace_back("cpuset.cpus", r.cpuset_cpus);
+  if (!r.cpuset_mems.empty()) w.emplace_back("cpuset.mems", r.cpuset_mems);
+  if (r.pids_limit) {
+    w.emplace_back("pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max");
+  }
+  for (const auto& [size, limit] : r.hugepage_limits) {
+    w.emplace_back("hugetlb." + size + ".max", std::to_string(limit));
+  }
+  // Last, so that they override what the typed fields wrote.
+  for (const auto& [file, value] : r.unified) w.emplace_back(file, value);
+  return w;
+}
+
+std::map<std::string, uint64_t> parse_flat_keyed(std::string_view text) {
+  std::map<std::string, uint64_t> out;
+  for (const std::string& line : split(text, '\n')) {
+    std::vector<std::string> f = split(line, ' ');
+    if (f.size() == 2) out[f[0]] = to_u64(f[1]);
+  }
+  return out;
+}
+
+void enable_controllers(const std::string& dir) {
+  for (const char* c : kControllers) {
+    (void)write_value(dir + "/cgroup.subtree_control", std::string("+") + c);
+  }
+}
+
+Result<Cgroup> Cgroup::create(const std::string& root, const std::string& relative) {
+  std::string dir = root;
+  for (const std::string& part : split(relative, '/')) {
+    enable_controllers(dir);
+    dir += "/" + part;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error::from_errno(errno, fmt_path("create cgroup", dir));
+    }
+  }
+  return Cgroup(root, dir);
+}
+
+Result<void> Cgroup::apply(const Resources& r) const {
+  for (const auto& [file, value] : r.unified) {
+    if (file.empty() || file.find('/') != std::string::npos || starts_with(file, "cgroup.")) {
+      return Error(Code::kInvalidArgument, "unified cgroup key `" + file + "` is not allowed");
+    }
+  }
+  for (const auto& [file, value] : cgroup_writes(r)) {
+    KATA_TRY(write_value(dir_ + "/" + file, value).context("apply cgroup limits"));
+  }
+  return {};
+}
+
+Result<std::vector<pid_t>> Cgroup::pids() const {
+  KATA_ASSIGN_OR_RETURN(std::string text, fs::read_file(dir_ + "/cgroup.procs"));
+  std::vector<pid_t> out;
+  for (const std::string& line : split(text, '\n')) out.push_back(static_cast<pid_t>(to_u64(line)));
+  return out;
+}
+
+Result<void> Cgroup::signal_all(int sig) const {
+  if (sig == SIGKILL && fs::exists(dir_ + "/cgroup.kill"))
+    return write_value(dir_ + "/cgroup.kill", "1");
+  KATA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, this->pids());
+  for (pid_t pid : pids) {
+    if (::kill(pid, sig) != 0 && errno != ESRCH)
+      return Error::from_errno(errno, "kill " + std::to_string(pid));
+  }
+  return {};
+}
+
+Result<void> Cgroup::freeze(bool frozen) const {
+  return write_value(dir_ + "/cgroup.freeze", frozen ? "1" : "0");
+}
+
+Result<CgroupStats> Cgroup::stats() const {
+  CgroupStats s;
+  if (Result<std::string> t = fs::read_file(dir_ + "/cpu.stat")) s.cpu = parse_flat_keyed(*t);
+  if (Result<std::string> t = fs::read_file(dir_ + "/memory.stat")) s.memory = parse_flat_keyed(*t);
+  if (Result<std::string> t = fs::read_file(dir_ + "/memory.current"))
+    s.memory_current = to_u64(trim(*t));
+  if (Result<std::string> t = fs::read_file(dir_ + "/memory.events"))
+    s.memory_failcnt = parse_flat_keyed(*t)["max"];
+  s.memory_max = read_limit(dir_ + "/memory.max");
+  if (Result<std::string> t = fs::read_file(dir_ + "/pids.current"))
+    s.pids_current = to_u64(trim(*t));
+  s.pids_max = read_limit(dir_ + "/pids.max");
+  return s;
+}
+
+Result<uint64_t> Cgroup::oom_kills() const {
+  KATA_ASSIGN_OR_RETURN(std::string text, fs::read_file(dir_ + "/memory.events"));
+  return parse_flat_keyed(text)["oom_kill"];
+}
+
+Result<void> Cgroup::remove() const {
+  if (::rmdir(dir_.c_str()) != 0 && errno != ENOENT)
+    return Error::from_errno(errno, fmt_path("remove cgroup", dir_));
+  std::string parent = dir_.substr(0, dir_.find_last_of('/'));
+  // Best effort: a sibling keeps its parent busy, which is fine.
+  while (parent.size() > root_.size() && parent.find('/', root_.size() + 1) != std::string::npos &&
+         ::rmdir(parent.c_str()) == 0) {
+    parent = parent.substr(0, parent.find_last_of('/'));
+  }
+  return {};
+}
+
+}  // namespace kata::agent::container

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "agent/container/cgroup.h"
+#include "agent/container/process.h"
+#include "agent/container/spec.h"
+#include "agent/init/reaper.h"
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace kata::agent::container {
+
+// One container: its init process (created stopped, started later), its
+// execs and its cgroup. Thread-safe.
+class Container {
+ public:
+  // Creates the cgroup, clones the init into new mount, pid, ipc and uts
+  // namespaces and waits until it has set the container up. The init then
+  // waits for start(). On failure nothing of the container is left.
+  static Result<std::shared_ptr<Container>> create(Reaper& reaper, ContainerSpec spec,
+                                                   const std::string& cgroup_root,
+                                                   const ttrpc::CancelToken* cancel);
+  ~Container();
+
+  const std::string& id() const { return spec_.id; }
+  const Cgroup& cgroup() const { return cgroup_; }
+
+  Result<void> start(const ttrpc::CancelToken* cancel);
+  Result<void> exec(const std::string& exec_id, const ProcessSpec& process,
+                    const ttrpc::CancelToken* cancel);
+  // "" = the init process.
+  Result<std::shared_ptr<Process>> process(const std::string& exec_id) const;
+  // "" = every process of the container.
+  Result<void> signal(const std::string& exec_id, int sig);
+  // Kills every process and waits for them (`timeout` 0 = no limit), then
+  // removes the cgroup. The container's mounts live in its own mount
+  // namespace and go away with its last process.
+  Result<void> destroy(std::chrono::seconds timeout);
+
+ private:
+  Container(Reaper& reaper, ContainerSpec spec, Cgroup cgroup)
+      : reaper_(reaper), spec_(std::move(spec)), cgroup_(std::move(cgroup)) {}
+  std::vector<std::shared_ptr<Process>> all_processes() const;
+
+  Reaper& reaper_;
+  const ContainerSpec spec_;
+  const Cgroup cgroup_;
+  std::shared_ptr<Process> init_;
+  mutable std::mutex mu_;
+  UniqueFd init_socket_;                                   // guarded by mu_; open until started
+  std::map<std::string, std::shared_ptr<Process>> execs_;  // guarded by mu_
+};
+
+}  // namespace kata::agent::container

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/container/container.h"
+#include "agent/init/reaper.h"
+#include "common/result.h"
+#include "ttrpc/cancel.h"
+
+// The agent's container engine: the registry of containers by id and the
+// operations of the container RPCs, in domain terms. Thread-safe.
+namespace kata::agent::container {
+
+class Engine {
+ public:
+  explicit Engine(Reaper& reaper, std::string cgroup_root = kCgroupRoot)
+      : reaper_(reaper), cgroup_root_(std::move(cgroup_root)) {}
+  ~Engine();
+
+  // Create, start and exec wait for the container init; `cancel` ends the wait
+  // (and a create or exec in progress is undone).
+  Result<void> create(ContainerSpec spec, const ttrpc::CancelToken* cancel);
+  Result<void> start(const std::string& id, const ttrpc::CancelToken* cancel);
+  Result<void> exec(const std::string& id, const std::string& exec_id, const ProcessSpec& process,
+                    const ttrpc::CancelToken* cancel);
+  Result<void> signal(const std::string& id, const std::string& exec_id, int sig);
+  Result<int> wait(const std::string& id, const std::string& exec_id,
+                   const ttrpc::CancelToken* cancel);
+  Result<std::string> read_stdout(const std::string& id, const std::string& exec_id, uint32_t max,
+                                  const ttrpc::CancelToken* cancel);
+  Result<std::string> read_stderr(const std::string& id, const std::string& exec_id, uint32_t max,
+                                  const ttrpc::CancelToken* cancel);
+  Result<uint32_t> write_stdin(const std::string& id, const std::string& exec_id,
+                               std::string_view data, const ttrpc::CancelToken* cancel);
+  Result<void> close_stdin(const std::string& id, const std::string& exec_id);
+  Result<void> resize(const std::string& id, const std::string& exec_id, uint32_t rows,
+                      uint32_t columns);
+  Result<void> remove(const std::string& id, std::chrono::seconds timeout);
+
+  Result<CgroupStats> stats(const std::string& id);
+  Result<void> pause(const std::string& id);
+  Result<void> resume(const std::string& id);
+  Result<void> update(const std::string& id, const Resources& resources);
+  // Blocks until some container's memory.events oom_kill grows; its id.
+  Result<std::string> next_oom(const ttrpc::CancelToken* cancel);
+
+ private:
+  Result<std::shared_ptr<Container>> find(const std::string& id) const;
+  Result<std::shared_ptr<Process>> find_process(const std::string& id,
+                                                const std::string& exec_id) const;
+  // Queues the id of every container whose oom_kill count grew since last seen.
+  void collect_ooms_locked();
+
+  Reaper& reaper_;
+  const std::string cgroup_root_;
+  mutable std::mutex mu_;
+  // nullptr: an id reserved by a create in progress.
+  std::map<std::string, std::shared_ptr<Container>> containers_;  // guarded by mu_
+  std::map<std::string, uint64_t> oom_seen_;                      // guarded by mu_
+  std::deque<std::string> oom_pending_;                           // guarded by mu_
+  std::condition_variable oom_cv_;  // a process exited: an OOM kill may be pending
+};
+
+// Container ids name cgroups and paths: letters, digits, '-', '_', '.', not
+// starting with '.', 1 to 128 characters.
+Result<void> validate_container_id(const std::string& id);
+
+}  // namespace kata::agent::container

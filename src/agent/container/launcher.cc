@@ -1,0 +1,149 @@
+#include "agent/container/launcher.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/unique_fd.h"
+
+namespace kata::agent::container {
+namespace {
+
+// Child fds are moved to >= kHighFd first, so that the dup2s onto 0-3 never
+// overwrite a source that is still needed.
+constexpr int kHighFd = 10;
+constexpr int kCancelPollMs = 100;
+
+Result<UniqueFd> dup_high(int fd) {
+  if (fd < 0) return UniqueFd();
+  UniqueFd copy(::fcntl(fd, F_DUPFD_CLOEXEC, kHighFd));
+  if (!copy) return Error::from_errno(errno, "dup child fd");
+  return copy;
+}
+
+// Everything the child touches, prepared before clone.
+struct ChildPlan {
+  int fds[4];  // targets 0..3
+  const char* argv[3];
+  const char* envp[1];
+  std::string failure_frame;
+};
+
+[[noreturn]] void child_main(const ChildPlan& plan) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  ::sigaction(SIGPIPE, &dfl, nullptr);
+  for (int target = 0; target < 4; ++target) {
+    if (plan.fds[target] >= 0 && ::dup2(plan.fds[target], target) < 0) break;
+  }
+  ::execve("/proc/self/exe", const_cast<char* const*>(plan.argv),
+           const_cast<char* const*>(plan.envp));
+  ssize_t unused = ::write(kInitSocketFd, plan.failure_frame.data(), plan.failure_frame.size());
+  (void)unused;
+  ::_exit(127);
+}
+
+}  // namespace
+
+Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& stdio,
+                             const InitConfig& config, Reaper::ExitCallback on_exit) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return Error::from_errno(errno, "socketpair");
+  }
+  UniqueFd ours(sv[0]), theirs_low(sv[1]);
+  KATA_ASSIGN_OR_RETURN(UniqueFd theirs, dup_high(theirs_low.get()));
+  KATA_ASSIGN_OR_RETURN(UniqueFd in, dup_high(stdio.in));
+  KATA_ASSIGN_OR_RETURN(UniqueFd out, dup_high(stdio.out));
+  KATA_ASSIGN_OR_RETURN(UniqueFd err, dup_high(stdio.err));
+
+  std::string failure =
+      encode_error(Error(Code::kInternal, "start container init: exec /proc/self/exe failed"));
+  uint32_t n = static_cast<uint32_t>(failure.size());
+  ChildPlan plan{{in.get(), out.get(), err.get(), theirs.get()},
+                 {"kata-agent", "init", nullptr},
+                 {nullptr},
+                 std::string(reinterpret_cast<const char*>(&n), 4) + failure};
+
+  KATA_ASSIGN_OR_RETURN(pid_t pid, reaper.spawn(
+                                       [&]() -> Result<pid_t> {
+                                         long r = ::syscall(SYS_clone, clone_flags | SIGCHLD,
+                                                            nullptr, nullptr, nullptr, nullptr);
+                                         if (r < 0)
+                                           return Error::from_errno(errno, "clone container init");
+                                         if (r == 0) child_main(plan);
+                                         return static_cast<pid_t>(r);
+                                       },
+                                       std::move(on_exit)));
+  Result<void> sent = write_frame(ours.get(), encode_config(config));
+  if (!sent) {
+    ::kill(pid, SIGKILL);
+    return std::move(sent).error().context("send config to container init");
+  }
+  return Launched{pid, std::move(ours)};
+}
+
+namespace {
+
+// One status message into `report`; true when the wait is over.
+bool take_frame(Frame frame, bool until_ready, InitReport& report) {
+  Result<InitStatus> status = decode_status(frame.payload);
+  if (!status) {
+    report.status = std::move(status).error();
+    return true;
+  }
+  switch (status->kind) {
+    case InitMsg::kError:
+      report.status =
+          Error(status->code == Code::kOk ? Code::kInternal : status->code, status->message);
+      return true;
+    case InitMsg::kPid:
+      report.exec_pid = status->pid;
+      return false;
+    case InitMsg::kConsole:
+      report.console = std::move(frame.fd);
+      if (report.console) return false;
+      report.status = Error(Code::kInternal, "container init sent no pty master");
+      return true;
+    case InitMsg::kReady:
+      return until_ready;
+  }
+  return false;
+}
+
+}  // namespace
+
+InitReport await_init(int socket, bool until_ready, const ttrpc::CancelToken* cancel) {
+  InitReport report;
+  for (;;) {
+    // The token has no fd: look at it between short polls of the socket.
+    pollfd p{socket, POLLIN, 0};
+    while (::poll(&p, 1, kCancelPollMs) == 0 || (p.revents == 0 && errno == EINTR)) {
+      if (cancel && cancel->cancelled()) {
+        report.status = Error(Code::kCancelled, "call cancelled");
+        return report;
+      }
+    }
+    Result<Frame> frame = read_frame_with_fd(socket);
+    if (!frame) {
+      if (frame.error().code() != Code::kUnavailable) {
+        report.status = std::move(frame).error();
+      } else if (until_ready) {
+        report.status = Error(Code::kInternal, "container init exited during setup");
+      }
+      return report;
+    }
+    if (take_frame(std::move(*frame), until_ready, report)) return report;
+  }
+}
+
+}  // namespace kata::agent::container

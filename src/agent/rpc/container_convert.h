@@ -1,0 +1,19 @@
+#pragma once
+
+#include "agent.pb.h"
+#include "agent/container/cgroup.h"
+#include "agent/container/spec.h"
+#include "common/result.h"
+
+// Protocol <-> domain mapping for the container RPCs. What the engine cannot
+// honour yet (user namespaces, namespaces to join, guest hooks, devices,
+// container storages, a sandbox pid namespace) is refused here
+// with UNIMPLEMENTED rather than silently ignored.
+namespace kata::agent {
+
+Result<container::ContainerSpec> to_container_spec(const grpc::CreateContainerRequest& req);
+container::ProcessSpec to_process_spec(const grpc::Process& process, const grpc::StringUser& user);
+container::Resources to_resources(const grpc::LinuxResources& r);
+grpc::StatsContainerResponse to_stats_response(const container::CgroupStats& stats);
+
+}  // namespace kata::agent

@@ -1,0 +1,112 @@
+#include "agent/rpc/container_convert.h"
+
+#include <gtest/gtest.h>
+
+namespace kata::agent {
+namespace {
+
+grpc::CreateContainerRequest minimal() {
+  grpc::CreateContainerRequest req;
+  req.set_container_id("c1");
+  req.mutable_oci()->mutable_root()->set_path("/run/c1/rootfs");
+  req.mutable_oci()->mutable_process()->add_args("sh");
+  return req;
+}
+
+TEST(ContainerConvert, MapsTheSpec) {
+  grpc::CreateContainerRequest req = minimal();
+  grpc::Spec* s = req.mutable_oci();
+  s->set_hostname("h");
+  s->mutable_root()->set_readonly(true);
+  grpc::Mount* m = s->add_mounts();
+  m->set_destination("/proc");
+  m->set_type("proc");
+  m->add_options("nosuid");
+  grpc::Process* p = s->mutable_process();
+  p->set_terminal(true);
+  p->mutable_consolesize()->set_height(24);
+  p->mutable_consolesize()->set_width(80);
+  p->mutable_user()->set_uid(1000);
+  p->mutable_user()->add_additionalgids(5);
+  p->add_env("A=b");
+  p->mutable_capabilities()->add_bounding("CAP_KILL");
+  p->set_oomscoreadj(-100);
+  req.mutable_string_user()->set_uid("alice");
+  grpc::Linux* l = s->mutable_linux();
+  l->add_maskedpaths("/proc/kcore");
+  (*l->mutable_sysctl())["net.ipv4.ip_forward"] = "1";
+  l->mutable_resources()->mutable_memory()->set_limit(1 << 20);
+  l->mutable_resources()->mutable_pids()->set_limit(10);
+  grpc::LinuxSyscall* sc = l->mutable_seccomp()->add_syscalls();
+  l->mutable_seccomp()->set_defaultaction("SCMP_ACT_ERRNO");
+  sc->add_names("read");
+  sc->set_action("SCMP_ACT_ALLOW");
+  sc->add_args()->set_op("SCMP_CMP_EQ");
+
+  auto spec = to_container_spec(req);
+  ASSERT_TRUE(spec) << spec.error().message();
+  EXPECT_EQ(spec->id, "c1");
+  EXPECT_EQ(spec->root_path, "/run/c1/rootfs");
+  EXPECT_TRUE(spec->root_readonly);
+  EXPECT_EQ(spec->mounts.at(0).options, std::vector<std::string>{"nosuid"});
+  EXPECT_TRUE(spec->process.terminal);
+  EXPECT_EQ(spec->process.rows, 24u);
+  EXPECT_EQ(spec->process.user.uid, 1000u);
+  EXPECT_EQ(spec->process.user.username, "alice");
+  EXPECT_EQ(spec->process.user.additional_gids, std::vector<uint32_t>{5});
+  EXPECT_EQ(spec->process.cwd, "/");
+  ASSERT_TRUE(spec->process.capabilities);
+  EXPECT_EQ(spec->process.capabilities->bounding, std::vector<std::string>{"CAP_KILL"});
+  EXPECT_EQ(spec->process.oom_score_adj, -100);
+  EXPECT_EQ(spec->sysctls.at("net.ipv4.ip_forward"), "1");
+  EXPECT_EQ(spec->resources.memory_limit, 1 << 20);
+  EXPECT_EQ(spec->resources.pids_limit, 10);
+  EXPECT_FALSE(spec->resources.cpu_quota);
+  ASSERT_TRUE(spec->seccomp);
+  EXPECT_EQ(spec->seccomp->rules.at(0).names, std::vector<std::string>{"read"});
+  EXPECT_FALSE(spec->seccomp->rules.at(0).errno_ret);
+  EXPECT_EQ(spec->seccomp->rules.at(0).args.at(0).op, "SCMP_CMP_EQ");
+}
+
+TEST(ContainerConvert, RefusesBadInput) {
+  grpc::CreateContainerRequest no_args = minimal();
+  no_args.mutable_oci()->mutable_process()->clear_args();
+  EXPECT_EQ(to_container_spec(no_args).error().code(), Code::kInvalidArgument);
+  grpc::CreateContainerRequest relative = minimal();
+  relative.mutable_oci()->mutable_root()->set_path("rootfs");
+  EXPECT_EQ(to_container_spec(relative).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(to_container_spec(grpc::CreateContainerRequest()).error().code(),
+            Code::kInvalidArgument);
+}
+
+TEST(ContainerConvert, WhatIsNotImplementedSaysSo) {
+  std::vector<grpc::CreateContainerRequest> reqs(4, minimal());
+  reqs[0].add_storages()->set_driver("virtio-fs");
+  reqs[1].mutable_oci()->mutable_linux()->add_namespaces()->set_type("user");
+  reqs[2].mutable_oci()->mutable_hooks()->add_prestart()->set_path("/bin/true");
+  reqs[3].set_sandbox_pidns(true);
+  for (const auto& req : reqs) {
+    auto spec = to_container_spec(req);
+    ASSERT_FALSE(spec);
+    EXPECT_EQ(spec.error().code(), Code::kUnimplemented) << spec.error().message();
+    EXPECT_NE(spec.error().message().find("not implemented"), std::string::npos);
+  }
+}
+
+TEST(ContainerConvert, StatsInNanoseconds) {
+  container::CgroupStats s;
+  s.cpu = {{"usage_usec", 5}, {"nr_throttled", 2}};
+  s.memory = {{"file", 7}};
+  s.memory_current = 100;
+  s.memory_max = 200;
+  s.pids_current = 3;
+  grpc::StatsContainerResponse r = to_stats_response(s);
+  EXPECT_EQ(r.cgroup_stats().cpu_stats().cpu_usage().total_usage(), 5000u);
+  EXPECT_EQ(r.cgroup_stats().cpu_stats().throttling_data().throttled_periods(), 2u);
+  EXPECT_EQ(r.cgroup_stats().memory_stats().cache(), 7u);
+  EXPECT_EQ(r.cgroup_stats().memory_stats().usage().limit(), 200u);
+  EXPECT_EQ(r.cgroup_stats().pids_stats().current(), 3u);
+}
+
+}  // namespace
+}  // namespace kata::agent

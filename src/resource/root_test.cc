@@ -1,0 +1,145 @@
+// Real mounts and a real virtiofsd: needs root (label `root`).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "common/fs.h"
+#include "resource/rootfs.h"
+#include "resource/shared_dir.h"
+#include "resource/virtiofsd.h"
+
+namespace kata::resource {
+namespace {
+
+class RootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    char tmpl[] = "/tmp/kata-rootfs-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    for (const char* d : {"/lower", "/upper", "/work"}) ASSERT_TRUE(fs::mkdir_all(dir_ + d));
+    ASSERT_TRUE(fs::write_file_atomic(dir_ + "/lower/hello", "hi\n"));
+  }
+  void TearDown() override {
+    if (dir_.empty()) return;
+    auto left = list_mounts_under(dir_);
+    ASSERT_TRUE(left);
+    EXPECT_TRUE(left->empty()) << "left mounted: " << left->front().mount_point;
+    (void)unmount_tree(dir_);
+    (void)fs::remove_all(dir_);
+  }
+  std::vector<MountSpec> overlay() const {
+    return {{"overlay",
+             "overlay",
+             {"lowerdir=" + dir_ + "/lower", "upperdir=" + dir_ + "/upper",
+              "workdir=" + dir_ + "/work"}}};
+  }
+  std::string dir_;
+};
+
+TEST_F(RootTest, OverlayMountsAndUnmounts) {
+  std::string target = dir_ + "/shared/c1/rootfs";
+  Result<void> m = mount_rootfs(overlay(), target);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(*fs::read_file(target + "/hello"), "hi\n");
+  auto again = mount_rootfs(overlay(), target);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), Code::kAlreadyExists);
+  ASSERT_EQ(list_mounts_under(target)->size(), 1u);
+  Result<void> u = unmount_tree(target);
+  ASSERT_TRUE(u) << u.error().message();
+  EXPECT_TRUE(list_mounts_under(target)->empty());
+  EXPECT_TRUE(unmount_tree(target)) << "nothing mounted is fine";
+}
+
+TEST_F(RootTest, ReadOnlyRbindIsReadOnly) {
+  ASSERT_TRUE(fs::mkdir_all(dir_ + "/lower/sub"));
+  ASSERT_TRUE(::mount("tmpfs", (dir_ + "/lower/sub").c_str(), "tmpfs", 0, nullptr) == 0);
+  std::string target = dir_ + "/ro";
+  Result<void> m = mount_rootfs({{"bind", dir_ + "/lower", {"rbind", "ro"}}}, target);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_FALSE(fs::write_file_atomic(target + "/new", "x")) << "a ro bind must refuse writes";
+  EXPECT_EQ(list_mounts_under(target)->size(), 2u) << "rbind takes the submount along";
+  ASSERT_TRUE(unmount_tree(target));
+  ASSERT_TRUE(unmount_tree(dir_ + "/lower/sub"));
+}
+
+TEST_F(RootTest, FailureUndoesEverything) {
+  std::string target = dir_ + "/fail/rootfs";
+  // Two stacked mounts, the second one fails: the first must go, and the target too.
+  std::vector<MountSpec> mounts = overlay();
+  mounts.push_back({"bind", dir_ + "/no-such-dir", {"rbind"}});
+  auto m = mount_rootfs(mounts, target);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("no-such-dir"), std::string::npos) << m.error().message();
+  EXPECT_TRUE(list_mounts_under(dir_ + "/fail")->empty());
+  EXPECT_FALSE(fs::exists(target));
+}
+
+TEST_F(RootTest, SymlinkInTargetIsRefused) {
+  // The guest can write the shared dir: a container dir it replaced with a link to
+  // the host's /etc must not get the rootfs mounted over /etc.
+  ASSERT_EQ(::symlink((dir_ + "/upper").c_str(), (dir_ + "/evil").c_str()), 0);
+  auto m = mount_rootfs(overlay(), dir_ + "/evil/rootfs");
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("symlink"), std::string::npos) << m.error().message();
+  EXPECT_TRUE(list_mounts_under(dir_)->empty());
+}
+
+TEST_F(RootTest, SharedDirIsASharedBindAndGoesAway) {
+  std::string shared = dir_ + "/sandboxes/sb1";
+  ASSERT_TRUE(prepare_shared_dir(shared));
+  auto mounts = list_mounts_under(shared);
+  ASSERT_EQ(mounts->size(), 1u);
+  EXPECT_NE(mounts->front().propagation.find("shared:"), std::string::npos)
+      << mounts->front().propagation;
+  auto twice = prepare_shared_dir(shared);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), Code::kAlreadyExists);
+  ASSERT_TRUE(mount_rootfs(overlay(), container_rootfs_dir(shared, "c1")));
+  // A leaked container rootfs is unmounted too, and only then is the tree removed:
+  // the lower dir it showed must survive.
+  Result<void> released = release_shared_dir(shared, /*remove=*/true);
+  ASSERT_TRUE(released) << released.error().message();
+  EXPECT_FALSE(fs::exists(shared));
+  EXPECT_TRUE(fs::exists(dir_ + "/lower/hello"));
+}
+
+TEST_F(RootTest, RealVirtiofsdStartsAndStopsCleanly) {
+  if (!fs::exists("/usr/lib/qemu/virtiofsd")) GTEST_SKIP() << "no virtiofsd";
+  VirtiofsdConfig c{.shared_dir = dir_ + "/lower",
+                    .socket_path = dir_ + "/vfs.sock",
+                    .log_path = dir_ + "/vfs.log",
+                    .extra_args = {"--thread-pool-size=1", "-o", "announce_submounts"}};
+  auto d = Virtiofsd::start(c);
+  ASSERT_TRUE(d) << d.error().message();
+  pid_t pid = (*d)->pid();
+  EXPECT_EQ(::kill(pid, 0), 0);
+  EXPECT_TRUE(fs::exists(c.socket_path));
+  auto ended = (*d)->stop(std::chrono::milliseconds(100));
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_NE(::kill(pid, 0), 0);
+  EXPECT_FALSE(fs::exists(c.socket_path));
+  EXPECT_FALSE(fs::exists("/run/virtiofsd/" + std::string(".") + "tmp"));
+}
+
+TEST_F(RootTest, VirtiofsdWithAMissingSourceFailsClearly) {
+  if (!fs::exists("/usr/lib/qemu/virtiofsd")) GTEST_SKIP() << "no virtiofsd";
+  VirtiofsdConfig c{.shared_dir = dir_ + "/missing",
+                    .socket_path = dir_ + "/vfs.sock",
+                    .log_path = dir_ + "/vfs.log"};
+  auto d = Virtiofsd::start(c);
+  ASSERT_FALSE(d);
+  EXPECT_NE(d.error().message().find("exited during start"), std::string::npos)
+      << d.error().message();
+  EXPECT_FALSE(fs::exists(c.socket_path));
+}
+
+}  // namespace
+}  // namespace kata::resource

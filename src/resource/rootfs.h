@@ -1,0 +1,57 @@
+#pragma once
+
+// Container rootfs mounts on the host, as containerd hands them over in
+// CreateTaskRequest.rootfs: an `overlay` (lowerdir/upperdir/workdir) or a `bind`
+// ("rbind", "ro"). They go under the sandbox's shared directory, where virtiofsd
+// shows them to the guest (see docs/virtio-fs.md).
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "sys/mount_options.h"
+#include "sys/mountinfo.h"
+
+namespace kata::resource {
+
+// One element of CreateTaskRequest.rootfs (containerd's types.Mount, without target).
+struct MountSpec {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+// A MountSpec checked and turned into mount(2) arguments.
+struct PlannedMount {
+  std::string source;
+  std::string fstype;  // "overlay", or "" for a bind mount
+  unsigned long flags = 0;
+  unsigned long propagation = 0;
+  std::string data;
+  // A read-only (or nosuid, nodev...) bind needs a second, remounting call: the
+  // kernel ignores those flags on the bind itself.
+  bool remount = false;
+};
+
+using sys::validate_clean_path;
+
+// Checks one spec (type overlay or bind; absolute clean paths; overlay options from a
+// known set). Pure: unit-tested without root.
+Result<PlannedMount> plan_mount(const MountSpec& spec);
+
+// Creates `target` (absolute, clean, with nothing mounted at or under it yet) and
+// mounts `mounts` on it in order. The target is reached without following symlinks:
+// parts of the shared directory are writable by the guest. On failure everything this
+// call mounted is unmounted and a target it created is removed.
+Result<void> mount_rootfs(const std::vector<MountSpec>& mounts, const std::string& target);
+
+// Unmounts everything at or under `target`, deepest and newest first; a mount that is
+// busy is detached (MNT_DETACH) as a last resort. Fails if mounts remain.
+Result<void> unmount_tree(const std::string& target);
+
+// The mounts at or under `prefix` now (from /proc/self/mountinfo): for leak checks and
+// crash cleanup.
+inline Result<std::vector<sys::MountEntry>> list_mounts_under(const std::string& prefix) {
+  return sys::list_mounts_under(prefix);
+}
+
+}  // namespace kata::resource

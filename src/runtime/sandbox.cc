@@ -1,0 +1,143 @@
+#include "runtime/sandbox.h"
+
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "oci/oci.h"
+#include "resource/rootfs.h"
+#include "resource/shared_dir.h"
+#include "runtime/spec_share.h"
+
+namespace kata::runtime {
+namespace {
+
+// How long the guest gives a removed container's processes to die.
+constexpr uint32_t kRemoveTimeoutS = 10;
+constexpr std::chrono::seconds kShutdownTimeout{10};
+
+grpc::Storage shared_fs_storage() {
+  grpc::Storage s;
+  s.set_driver("virtio-fs");
+  s.set_source(resource::kSharedFsTag);
+  s.set_fstype("virtiofs");
+  s.set_mount_point(resource::kGuestSharedDir);
+  return s;
+}
+
+class VmSandbox final : public Sandbox {
+ public:
+  VmSandbox(SandboxOptions options, std::unique_ptr<GuestVm> vm)
+      : options_(std::move(options)), vm_(std::move(vm)), vmm_pid_(vm_->vm().pid()) {}
+  ~VmSandbox() override {
+    if (vm_) (void)shutdown();
+  }
+
+  const std::string& id() const override { return options_.id; }
+  pid_t vmm_pid() const override { return vmm_pid_; }
+  agent_client::Agent& agent() override { return vm_->agent(); }
+
+  bool vm_running() override {
+    std::lock_guard lock(mu_);
+    return vm_ && !vm_->vm().wait_for_exit(std::chrono::milliseconds(0)).ok();
+  }
+
+  Result<void> create_container(const ContainerConfig& config) override;
+  Result<void> remove_container(const std::string& container_id) override;
+  Result<void> shutdown() override;
+
+ private:
+  std::string container_dir(const std::string& container_id) const {
+    return vm_->shared_dir() + "/" + container_id;
+  }
+  // Unmounts and deletes what the container has in the share.
+  Result<void> release_share(const std::string& container_id);
+
+  SandboxOptions options_;
+  std::unique_ptr<GuestVm> vm_;
+  pid_t vmm_pid_;
+  std::mutex mu_;  // QemuVm is not thread-safe; vm_running() is called from any thread
+  std::map<std::string, bool> containers_;
+};
+
+Result<void> VmSandbox::create_container(const ContainerConfig& config) {
+  const std::string what = "create container " + config.id;
+  KATA_TRY(validate_id(config.id).context(what));
+  if (containers_.count(config.id)) {
+    return Error(Code::kAlreadyExists, what + ": it exists in sandbox " + id());
+  }
+  KATA_ASSIGN_OR_RETURN(grpc::Spec spec, oci::load_bundle_spec(config.bundle).context(what));
+
+  KATA_ASSIGN_OR_RETURN(SharedSpec shared,
+                        share_container(spec, config, vm_->shared_dir()).context(what));
+  grpc::CreateContainerRequest req;
+  req.set_container_id(config.id);
+  req.set_exec_id(config.id);
+  *req.mutable_oci() = std::move(shared.spec);
+  Result<void> created = agent().create_container(req);
+  if (!created) {
+    (void)release_share(config.id);  // the agent's error is the one to report
+    return std::move(created).error().context(what);
+  }
+  containers_[config.id] = true;
+  return {};
+}
+
+Result<void> VmSandbox::remove_container(const std::string& container_id) {
+  const std::string what = "remove container " + container_id;
+  if (!containers_.count(container_id)) {
+    return Error(Code::kNotFound, what + ": no such container in sandbox " + id());
+  }
+  // A dead VM has nothing left to remove; the host side still has to go.
+  Result<void> removed = vm_running() ? agent().remove_container(container_id, kRemoveTimeoutS)
+                                      : Result<void>();
+  Result<void> released = release_share(container_id);
+  containers_.erase(container_id);
+  if (!removed) return std::move(removed).error().context(what);
+  return std::move(released).context(what);
+}
+
+Result<void> VmSandbox::release_share(const std::string& container_id) {
+  std::string dir = container_dir(container_id);
+  KATA_TRY(resource::unmount_tree(dir));
+  return fs::remove_all(dir);
+}
+
+Result<void> VmSandbox::shutdown() {
+  if (!vm_) return Error(Code::kFailedPrecondition, "shut down sandbox " + id() + ": already down");
+  // GuestVm::shutdown unmounts whatever is left under the share, rootfs included.
+  Result<void> down = vm_->shutdown(kShutdownTimeout);
+  {
+    std::lock_guard lock(mu_);
+    vm_.reset();
+  }
+  containers_.clear();
+  return std::move(down).context("shut down sandbox " + id());
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
+                                               const SandboxOptions& options) {
+  const std::string what = "start sandbox " + options.id;
+  KATA_TRY(validate_id(options.id).context(what));
+  BootOptions boot;
+  boot.id = options.id;
+  boot.run_root = options.run_root;
+  boot.shared_dir = resource::sandbox_shared_dir(options.id, options.shared_root);
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
+  auto sandbox = std::make_unique<VmSandbox>(options, std::move(vm));
+
+  agent_client::SandboxSpec spec;
+  spec.sandbox_id = options.id;
+  spec.hostname = options.hostname;
+  spec.storages.push_back(shared_fs_storage());
+  Result<void> created = sandbox->agent().create_sandbox(spec);
+  if (!created) return std::move(created).error().context(what);  // ~VmSandbox tears down
+  log::info("sandbox {} ready: QEMU pid {}", options.id, sandbox->vmm_pid());
+  return std::unique_ptr<Sandbox>(std::move(sandbox));
+}
+
+}  // namespace kata::runtime

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent_client/agent.h"
+#include "common/result.h"
+#include "config/config.h"
+#include "runtime/guest_vm.h"
+
+namespace kata::runtime {
+
+constexpr char kDefaultSharedRoot[] = "/run/kata-containers/shared/sandboxes";
+
+// One rootfs mount as containerd passes it in CreateTaskRequest.rootfs
+// (typically one `overlay`, or a `bind` for the native snapshotter).
+struct RootfsMount {
+  std::string type;
+  std::string source;
+  std::vector<std::string> options;
+};
+
+struct ContainerConfig {
+  std::string id;
+  std::string bundle;               // the OCI bundle: holds config.json
+  std::vector<RootfsMount> rootfs;  // empty: the spec's root.path (under the bundle) is shared as is
+};
+
+struct SandboxOptions {
+  std::string id;                                  // sandbox id: validated, names every directory
+  std::string hostname;                            // the guest's; usually the first spec's hostname
+  std::string run_root = kDefaultRunRoot;          // run dir = run_root/id (QEMU, sockets, state)
+  std::string shared_root = kDefaultSharedRoot;    // shared dir = shared_root/id (virtio-fs)
+};
+
+// One running sandbox: the VM, its agent, its virtio-fs share and its
+// containers' rootfs mounts. The sandbox service (the shim) owns one.
+// Not thread-safe for create/remove/shutdown; agent() is.
+class Sandbox {
+ public:
+  virtual ~Sandbox() = default;
+
+  virtual const std::string& id() const = 0;
+  // The task pid containerd sees: the shim cannot see guest pids.
+  virtual pid_t vmm_pid() const = 0;
+  // False once QEMU has exited (crash, kill, guest power-off).
+  virtual bool vm_running() = 0;
+  virtual agent_client::Agent& agent() = 0;
+
+  // Mounts the rootfs into the share, converts the bundle's config.json for
+  // the guest and creates the container there (its init not started yet).
+  // On failure nothing of the container remains.
+  virtual Result<void> create_container(const ContainerConfig& config) = 0;
+  // RemoveContainer in the guest (kills what still runs), then unmounts the
+  // container's rootfs from the share. Also works when the VM is gone.
+  virtual Result<void> remove_container(const std::string& container_id) = 0;
+  // DestroySandbox, VM off, virtiofsd stopped, and every mount, socket and
+  // directory of the sandbox removed. Also works when the VM is gone.
+  virtual Result<void> shutdown() = 0;
+};
+
+// Boots the VM with its share, creates the sandbox in the guest and persists
+// what cleanup_sandbox() needs under run_root/id.
+Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
+                                               const SandboxOptions& options);
+
+// For `containerd-shim-kata-v2 delete` after the sandbox service died: stops
+// the processes named by the persisted state (QEMU, virtiofsd), unmounts and
+// removes the sandbox's directories. A sandbox with no state left is OK.
+Result<void> cleanup_sandbox(const SandboxOptions& options);
+
+}  // namespace kata::runtime

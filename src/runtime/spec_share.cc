@@ -1,0 +1,85 @@
+#include "runtime/spec_share.h"
+
+#include <sys/stat.h>
+
+#include <vector>
+
+#include "common/fs.h"
+#include "common/log.h"
+#include "oci/oci.h"
+#include "resource/rootfs.h"
+#include "resource/shared_dir.h"
+
+namespace kata::runtime {
+namespace {
+
+bool is_bind(const grpc::Mount& m) {
+  if (m.type() == "bind" || m.type() == "rbind") return true;
+  for (const std::string& o : m.options()) {
+    if (o == "bind" || o == "rbind") return true;
+  }
+  return false;
+}
+
+// The spec's root.path is relative to the bundle unless absolute.
+std::string bundle_rootfs(const grpc::Spec& spec, const std::string& bundle) {
+  const std::string& path = spec.root().path();
+  return !path.empty() && path[0] == '/' ? path : bundle + "/" + path;
+}
+
+std::vector<resource::MountSpec> rootfs_mounts(const grpc::Spec& spec,
+                                               const ContainerConfig& config) {
+  std::vector<resource::MountSpec> mounts;
+  for (const RootfsMount& m : config.rootfs) mounts.push_back({m.type, m.source, m.options});
+  // No mounts from containerd: the bundle holds the rootfs directory itself.
+  if (mounts.empty()) mounts.push_back({"bind", bundle_rootfs(spec, config.bundle), {"rbind"}});
+  return mounts;
+}
+
+// Shares the host directory behind a bind mount at <dir>/mounts/<n> and
+// points the mount at the guest's view of it. Only directories: a file needs
+// a file to mount on, which the share does not offer yet.
+Result<void> share_bind_source(grpc::Mount& m, const std::string& container_dir,
+                               const std::string& guest_dir, int n) {
+  const std::string what = "share bind mount source `" + m.source() + "`";
+  struct stat st {};
+  if (::stat(m.source().c_str(), &st) != 0) return Error::from_errno(errno, what);
+  if (!S_ISDIR(st.st_mode)) {
+    return Error(Code::kUnimplemented, what + ": not implemented: only directories can be shared");
+  }
+  std::string name = "mounts/" + std::to_string(n);
+  KATA_TRY(resource::mount_rootfs({{"bind", m.source(), {"rbind"}}}, container_dir + "/" + name)
+               .context(what));
+  m.set_source(guest_dir + "/" + name);
+  return {};
+}
+
+Result<SharedSpec> share_all(grpc::Spec spec, const ContainerConfig& config,
+                             const std::string& container_dir) {
+  const std::string guest_dir = std::string(resource::kGuestSharedDir) + config.id;
+  KATA_TRY(resource::mount_rootfs(rootfs_mounts(spec, config), container_dir + "/rootfs"));
+  int n = 0;
+  for (grpc::Mount& m : *spec.mutable_mounts()) {
+    if (is_bind(m)) KATA_TRY(share_bind_source(m, container_dir, guest_dir, n++));
+  }
+  oci::adapt_for_guest(spec, guest_dir + "/rootfs");
+  return SharedSpec{std::move(spec)};
+}
+
+}  // namespace
+
+Result<SharedSpec> share_container(grpc::Spec spec, const ContainerConfig& config,
+                                   const std::string& shared_dir) {
+  const std::string container_dir = shared_dir + "/" + config.id;
+  Result<SharedSpec> shared = share_all(std::move(spec), config, container_dir);
+  if (shared) return shared;
+  Result<void> undone = resource::unmount_tree(container_dir);
+  if (undone) {
+    (void)fs::remove_all(container_dir);
+  } else {
+    log::warn("undo sharing of container {}: {}", config.id, undone.error().message());
+  }
+  return std::move(shared).error().context("share container files");
+}
+
+}  // namespace kata::runtime

@@ -1,0 +1,84 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "agent_client/testing/fake_agent.h"
+#include "runtime/sandbox.h"
+
+namespace kata::runtime::testing {
+
+// What a FakeSandbox was asked and what it should fail. Shared with the test,
+// because the code under test owns (and destroys) the Sandbox itself.
+struct FakeSandboxState {
+  // Knobs.
+  bool fail_create_container = false;
+  bool fail_remove_container = false;
+  // Observations.
+  std::vector<SandboxOptions> started;  // filled by the factory below
+  std::vector<std::string> created;
+  std::vector<std::string> removed;
+  int shutdown_calls = 0;
+  bool vm_running = true;
+  std::mutex mu;
+};
+
+// A Sandbox without a VM: containers live in a FakeAgent. shutdown()
+// disconnects the agent, as a powered-off VM would.
+class FakeSandbox : public Sandbox {
+ public:
+  FakeSandbox(std::string id, pid_t vmm_pid,
+              std::shared_ptr<agent_client::testing::FakeAgent> agent,
+              std::shared_ptr<FakeSandboxState> state)
+      : id_(std::move(id)), vmm_pid_(vmm_pid), agent_(std::move(agent)), state_(std::move(state)) {}
+
+  const std::string& id() const override { return id_; }
+  pid_t vmm_pid() const override { return vmm_pid_; }
+  bool vm_running() override {
+    std::lock_guard lock(state_->mu);
+    return state_->vm_running;
+  }
+  agent_client::Agent& agent() override { return *agent_; }
+
+  Result<void> create_container(const ContainerConfig& config) override {
+    {
+      std::lock_guard lock(state_->mu);
+      if (state_->fail_create_container) {
+        return Error(Code::kInternal, "fake sandbox: create container " + config.id + " fails");
+      }
+      state_->created.push_back(config.id);
+    }
+    grpc::CreateContainerRequest req;
+    req.set_container_id(config.id);
+    return agent_->create_container(req);
+  }
+  Result<void> remove_container(const std::string& container_id) override {
+    {
+      std::lock_guard lock(state_->mu);
+      state_->removed.push_back(container_id);
+      if (state_->fail_remove_container) {
+        return Error(Code::kInternal, "fake sandbox: remove container " + container_id + " fails");
+      }
+    }
+    return agent_->remove_container(container_id, 0);
+  }
+  Result<void> shutdown() override {
+    {
+      std::lock_guard lock(state_->mu);
+      ++state_->shutdown_calls;
+      state_->vm_running = false;
+    }
+    agent_->disconnect();
+    return {};
+  }
+
+ private:
+  std::string id_;
+  pid_t vmm_pid_;
+  std::shared_ptr<agent_client::testing::FakeAgent> agent_;
+  std::shared_ptr<FakeSandboxState> state_;
+};
+
+}  // namespace kata::runtime::testing

@@ -1,0 +1,84 @@
+// `containerd-shim-kata-v2 delete`: containerd lost the daemon (crash, kill)
+// and asks us to clean up what it left, then reads a DeleteResponse on stdout.
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "common/log.h"
+#include "containerd/shim.pb.h"
+#include "runtime/sandbox.h"
+#include "shim/address.h"
+#include "shim/bundle.h"
+#include "shim/convert.h"
+#include "shim/verbs.h"
+#include "sys/unix_socket.h"
+
+namespace kata::shim {
+namespace {
+
+// containerd reports a task whose shim is gone as killed: 128 + SIGKILL.
+constexpr uint32_t kKilledExitStatus = 137;
+
+void unmount_rootfs(const std::string& bundle) {
+  std::string rootfs = bundle + "/rootfs";
+  if (::umount2(rootfs.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+    log::warn("unmount `{}`: {}", rootfs, std::strerror(errno));
+  }
+}
+
+// A daemon that was killed could not remove its socket. A socket someone
+// still accepts on (a pod's sandbox shim) stays.
+void remove_stale_socket(const std::string& bundle) {
+  std::ifstream in(bundle + "/address");
+  std::string address;
+  if (!std::getline(in, address)) return;
+  Result<std::string> path = socket_path(address);
+  if (!path || sys::connect_unix(*path)) return;
+  if (::unlink(path->c_str()) != 0 && errno != ENOENT) {
+    log::warn("remove `{}`: {}", *path, std::strerror(errno));
+  }
+}
+
+void cleanup(const ShimFlags& flags, const std::string& bundle) {
+  Result<BundleInfo> info = read_bundle_info(bundle);
+  // A pod container's VM belongs to the sandbox shim, which is still alive or
+  // will be cleaned up with the sandbox's own delete.
+  if (!info || info->kind != ContainerKind::kPodContainer) {
+    runtime::SandboxOptions options;
+    options.id = flags.id;
+    Result<void> cleaned = runtime::cleanup_sandbox(options);
+    if (!cleaned) log::warn("clean up sandbox {}: {}", flags.id, cleaned.error().message());
+  }
+  unmount_rootfs(bundle);
+  remove_stale_socket(bundle);
+}
+
+}  // namespace
+
+int run_delete(const ShimFlags& flags) {
+  // The id names directories to remove: a hostile one must touch nothing.
+  if (Result<void> valid = runtime::validate_id(flags.id); !valid) {
+    log::error("delete: {}", valid.error().message());
+    return 1;
+  }
+  Result<std::string> bundle = bundle_dir(flags);
+  if (!bundle) {
+    log::error("delete {}: {}", flags.id, bundle.error().message());
+    return 1;
+  }
+  cleanup(flags, *bundle);
+  containerd::task::v2::DeleteResponse resp;
+  resp.set_pid(0);
+  resp.set_exit_status(kKilledExitStatus);
+  *resp.mutable_exited_at() = to_timestamp(std::chrono::system_clock::now());
+  std::string out = resp.SerializeAsString();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return 0;
+}
+
+}  // namespace kata::shim

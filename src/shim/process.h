@@ -1,0 +1,51 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent.pb.h"
+#include "containerd/mount.pb.h"
+#include "containerd/task_types.pb.h"
+#include "shim/stdio.h"
+
+namespace kata::shim {
+
+using TaskStatus = containerd::v1::types::Status;
+
+// One process containerd knows: a container's init (exec_id empty) or an exec.
+// Guarded by TaskService's mutex, except `pumps` and `waiter`, which only the
+// thread that starts or deletes the process touches.
+struct Process {
+  std::string container_id;
+  std::string exec_id;  // empty for the init process
+  StdioPaths stdio;
+  StdioFiles files;                    // opened at Create/Exec, handed to the pumps at Start
+  bool stdin_close_requested = false;  // CloseIO came
+  grpc::Process spec;                  // an exec's process, from Exec's spec
+  TaskStatus status = containerd::v1::types::CREATED;
+  uint32_t exit_status = 0;
+  std::chrono::system_clock::time_point exited_at{};
+  std::shared_ptr<StdioPumps> pumps;  // shared: CloseIO may use it while Delete drops it
+  std::thread waiter;                 // WaitProcess, then records the exit
+
+  bool exited() const { return status == containerd::v1::types::STOPPED; }
+  // containerd's TaskExit.id: the container id for the init process.
+  const std::string& event_id() const { return exec_id.empty() ? container_id : exec_id; }
+};
+
+struct Container {
+  std::string id;
+  std::string bundle;
+  std::vector<containerd::types::Mount> rootfs;
+  bool paused = false;
+  std::shared_ptr<Process> init;
+  std::map<std::string, std::shared_ptr<Process>> execs;
+};
+
+}  // namespace kata::shim

@@ -1,0 +1,115 @@
+// `containerd-shim-kata-v2 start`: prints the ttRPC address containerd must
+// dial, leaving a daemon behind that serves it (unless a pod's sandbox shim
+// already does).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <vector>
+
+#include "common/log.h"
+#include "shim/address.h"
+#include "shim/bundle.h"
+#include "shim/verbs.h"
+#include "sys/unix_socket.h"
+
+namespace kata::shim {
+namespace {
+
+std::vector<std::string> daemon_args(const ShimFlags& flags) {
+  std::vector<std::string> args = {"containerd-shim-kata-v2",
+                                   "-namespace",
+                                   flags.namespace_,
+                                   "-address",
+                                   flags.address,
+                                   "-publish-binary",
+                                   flags.publish_binary,
+                                   "-id",
+                                   flags.id};
+  if (flags.debug) args.push_back("-debug");
+  return args;
+}
+
+// fork + exec of ourselves as the daemon: the listener on fd 3, a session of
+// its own (containerd's signals to the start process must not reach it),
+// stdio on /dev/null (stdout carries the address only).
+Result<pid_t> spawn_daemon(const ShimFlags& flags, const std::string& bundle, int listener) {
+  std::vector<std::string> args = daemon_args(flags);
+  std::vector<char*> argv;
+  for (std::string& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null_fd) return Error::from_errno(errno, "open `/dev/null`");
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno(errno, "fork the shim daemon");
+  if (pid == 0) {
+    // Only async-signal-safe calls from here on.
+    if (::setsid() < 0 || ::chdir(bundle.c_str()) != 0) ::_exit(127);
+    // dup2 clears O_CLOEXEC, but dup2 onto itself does nothing: clear it by hand then.
+    if (listener == kListenerFd) {
+      if (::fcntl(kListenerFd, F_SETFD, 0) < 0) ::_exit(127);
+    } else if (::dup2(listener, kListenerFd) < 0) {
+      ::_exit(127);
+    }
+    for (int fd = 0; fd < 3; ++fd) {
+      if (::dup2(null_fd.get(), fd) < 0) ::_exit(127);
+    }
+    // Whatever containerd's start call inherited must not live on in the daemon.
+    ::syscall(SYS_close_range, kListenerFd + 1, ~0U, 0);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+Result<std::string> listen_and_spawn(const ShimFlags& flags, const std::string& bundle) {
+  std::string address = socket_address(flags.address, flags.namespace_, flags.id);
+  KATA_ASSIGN_OR_RETURN(std::string path, socket_path(address));
+  std::string dir = path.substr(0, path.rfind('/'));
+  if (::mkdir(dir.c_str(), 0711) != 0 && errno != EEXIST) {
+    return Error::from_errno(errno, "create `" + dir + "`");
+  }
+  // listen_unix replaces a stale socket; EADDRINUSE means a live shim answers there.
+  Result<UniqueFd> listener = sys::listen_unix(path);
+  if (!listener && listener.error().sys_errno() == EADDRINUSE) return address;
+  if (!listener) return std::move(listener).error().context("listen on `" + path + "`");
+  Result<pid_t> pid = spawn_daemon(flags, bundle, listener->get());
+  if (!pid) {
+    ::unlink(path.c_str());
+    return std::move(pid).error();
+  }
+  KATA_TRY(write_bundle_file(bundle, "shim.pid", std::to_string(*pid)));
+  return address;
+}
+
+Result<std::string> start(const ShimFlags& flags) {
+  KATA_ASSIGN_OR_RETURN(std::string bundle, bundle_dir(flags));
+  KATA_ASSIGN_OR_RETURN(BundleInfo info, read_bundle_info(bundle));
+  std::string address;
+  if (info.kind == ContainerKind::kPodContainer) {
+    // The pod's sandbox shim serves this container too.
+    address = socket_address(flags.address, flags.namespace_, info.sandbox_id);
+  } else {
+    KATA_ASSIGN_OR_RETURN(address, listen_and_spawn(flags, bundle));
+  }
+  KATA_TRY(write_bundle_file(bundle, "address", address));
+  return address;
+}
+
+}  // namespace
+
+int run_start(const ShimFlags& flags) {
+  Result<std::string> address = start(flags);
+  if (!address) {
+    std::fprintf(stderr, "containerd-shim-kata-v2 start %s: %s\n", flags.id.c_str(),
+                 address.error().message().c_str());
+    return 1;
+  }
+  std::fputs(address->c_str(), stdout);
+  return 0;
+}
+
+}  // namespace kata::shim

@@ -1,0 +1,173 @@
+#include "shim/stdio.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "common/log.h"
+
+namespace kata::shim {
+namespace {
+
+constexpr uint32_t kChunk = 32 * 1024;
+
+Result<void> check_plain(const std::string& path) {
+  if (path.find("://") != std::string::npos) {
+    return Error(Code::kInvalidArgument, "unsupported stdio uri `" + path + "`");
+  }
+  return {};
+}
+
+// Opening the write side of a fifo blocks until a reader comes. Opening it
+// O_RDWR first never blocks and makes us that reader for a moment, so the
+// O_WRONLY open returns at once; the O_RDWR fd is then dropped, so that a
+// write after containerd's reader left fails with EPIPE instead of hanging.
+Result<UniqueFd> open_writer(const std::string& path) {
+  if (path.empty()) return UniqueFd();
+  KATA_TRY(check_plain(path));
+  UniqueFd keep(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK));
+  if (!keep) return Error::from_errno(errno, "open `" + path + "`");
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(errno, "open `" + path + "`");
+  return fd;
+}
+
+Result<void> write_fully(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::from_errno(errno, "write stdio");
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<StdioFiles> open_stdio(const StdioPaths& paths) {
+  StdioFiles files;
+  files.terminal = paths.terminal;
+  if (!paths.stdin_path.empty()) {
+    KATA_TRY(check_plain(paths.stdin_path));
+    files.in.reset(::open(paths.stdin_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+    if (!files.in) return Error::from_errno(errno, "open `" + paths.stdin_path + "`");
+  }
+  KATA_ASSIGN_OR_RETURN(files.out, open_writer(paths.stdout_path));
+  if (!paths.terminal) {
+    KATA_ASSIGN_OR_RETURN(files.err, open_writer(paths.stderr_path));
+  }
+  return files;
+}
+
+StdioPumps::StdioPumps(agent_client::Agent& agent, std::string container_id, std::string exec_id,
+                       StdioFiles files)
+    : agent_(agent), container_id_(std::move(container_id)), exec_id_(std::move(exec_id)) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+    wake_read_.reset(fds[0]);
+    wake_write_.reset(fds[1]);
+  }
+  if (files.in) {
+    stdin_thread_ =
+        std::thread([this, in = std::move(files.in)]() mutable { pump_stdin(std::move(in)); });
+  }
+  stdout_thread_ = std::thread(
+      [this, out = std::move(files.out)]() mutable { pump_output(std::move(out), false); });
+  if (!files.terminal) {
+    stderr_thread_ = std::thread(
+        [this, err = std::move(files.err)]() mutable { pump_output(std::move(err), true); });
+  }
+}
+
+StdioPumps::~StdioPumps() {
+  stop_stdin();
+  for (std::thread* t : {&stdin_thread_, &stdout_thread_, &stderr_thread_}) {
+    if (t->joinable()) t->join();
+  }
+}
+
+void StdioPumps::wait_output_drained() {
+  if (stdout_thread_.joinable()) stdout_thread_.join();
+  if (stderr_thread_.joinable()) stderr_thread_.join();
+}
+
+void StdioPumps::close_stdin() {
+  if (!stdin_thread_.joinable()) {
+    (void)agent_.close_stdin(container_id_, exec_id_);  // best effort: maybe it exited
+    return;
+  }
+  close_requested_ = true;
+  wake_stdin();
+}
+
+void StdioPumps::stop_stdin() {
+  stopped_ = true;
+  wake_stdin();
+}
+
+void StdioPumps::wake_stdin() {
+  char byte = 1;
+  if (wake_write_) (void)!::write(wake_write_.get(), &byte, 1);
+}
+
+bool StdioPumps::forward_stdin(std::string_view data) {
+  while (!data.empty()) {
+    Result<uint32_t> took = agent_.write_stdin(container_id_, exec_id_, data);
+    if (!took || *took == 0) {
+      log::debug("copy stdin of {}/{}: {}", container_id_, exec_id_,
+                 took ? "the process takes no more" : took.error().message());
+      return false;
+    }
+    data.remove_prefix(std::min<size_t>(*took, data.size()));
+  }
+  return true;
+}
+
+bool StdioPumps::copy_stdin(int in) {
+  char buf[kChunk];
+  for (;;) {
+    pollfd fds[2] = {{in, POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return true;
+    }
+    if (stopped_) return false;  // the process exited
+    ssize_t n = ::read(in, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    // Nothing more right now: after CloseIO that is the end, else wait for more.
+    if (n < 0 && errno == EAGAIN) {
+      if (close_requested_) return true;
+      continue;
+    }
+    if (n <= 0) return true;  // every writer closed
+    if (!forward_stdin(std::string_view(buf, static_cast<size_t>(n)))) return false;
+  }
+}
+
+void StdioPumps::pump_stdin(UniqueFd in) {
+  if (!copy_stdin(in.get())) return;
+  Result<void> closed = agent_.close_stdin(container_id_, exec_id_);
+  if (!closed) {
+    log::debug("close stdin of {}/{}: {}", container_id_, exec_id_, closed.error().message());
+  }
+}
+
+void StdioPumps::pump_output(UniqueFd out, bool is_stderr) {
+  for (;;) {
+    Result<std::string> data = is_stderr ? agent_.read_stderr(container_id_, exec_id_, kChunk)
+                                         : agent_.read_stdout(container_id_, exec_id_, kChunk);
+    if (!data || data->empty()) return;
+    if (!out) continue;  // nobody to give it to: drain so the guest never blocks
+    Result<void> written = write_fully(out.get(), *data);
+    if (!written) {
+      log::warn("copy {} of {}/{}: {}", is_stderr ? "stderr" : "stdout", container_id_, exec_id_,
+                written.error().message());
+      out.reset();
+    }
+  }
+}
+
+}  // namespace kata::shim

@@ -1,0 +1,91 @@
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent_client/testing/fake_agent.h"
+#include "runtime/testing/fake_sandbox.h"
+#include "shim/events.h"
+#include "shim/task_service.h"
+
+namespace kata::shim::testing {
+
+// Keeps every published event, for order checks.
+class RecordingSink : public EventSink {
+ public:
+  void publish(const std::string& topic, const google::protobuf::Message& event) override {
+    std::lock_guard lock(mu_);
+    events_.emplace_back(topic, to_any(event));
+    cv_.notify_all();
+  }
+  std::vector<std::string> topics() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (auto& [topic, any] : events_) out.push_back(topic);
+    return out;
+  }
+  bool wait_for(const std::string& topic) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      for (auto& [t, any] : events_) {
+        if (t == topic) return true;
+      }
+      return false;
+    });
+  }
+  // The last event on `topic`, decoded.
+  template <typename T>
+  T last(const std::string& topic) {
+    std::lock_guard lock(mu_);
+    T out;
+    for (auto& [t, any] : events_) {
+      if (t == topic) out.ParseFromString(any.value());
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::string, google::protobuf::Any>> events_;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = (std::filesystem::temp_directory_path() / "shim-XXXXXX").string();
+    if (::mkdtemp(path_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A bundle with a minimal valid config.json; `annotations` is a JSON object body.
+inline std::string make_bundle(const std::string& dir, const std::string& name,
+                               const std::string& annotations = "") {
+  std::string bundle = dir + "/" + name;
+  std::filesystem::create_directories(bundle + "/rootfs");
+  std::ofstream(bundle + "/config.json")
+      << R"({"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},)"
+      << R"("root":{"path":"rootfs"},"hostname":"host-)" << name << R"(",)"
+      << R"("annotations":{)" << annotations << "}}";
+  return bundle;
+}
+
+}  // namespace kata::shim::testing

@@ -1,0 +1,43 @@
+#include "sys/mount_options.h"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+namespace kata::sys {
+namespace {
+
+TEST(MountOptions, SplitsFlagsFromData) {
+  auto o = parse_mount_options({"ro", "nosuid", "nodev", "lowerdir=/a:/b", "index=off"});
+  ASSERT_TRUE(o) << o.error().message();
+  EXPECT_EQ(o->flags, MS_RDONLY | MS_NOSUID | MS_NODEV);
+  EXPECT_EQ(o->propagation, 0u);
+  EXPECT_EQ(o->data_string(), "lowerdir=/a:/b,index=off");
+}
+
+TEST(MountOptions, LaterWordsWin) {
+  auto o = parse_mount_options({"ro", "rw", "rbind", "rprivate", "rslave"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->flags, MS_BIND | MS_REC);
+  EXPECT_EQ(o->propagation, MS_SLAVE | MS_REC);
+  EXPECT_TRUE(o->data.empty());
+}
+
+TEST(MountOptions, RefusesHostileElements) {
+  for (std::string bad : {std::string("lowerdir=/a,upperdir=/etc"), std::string(""),
+                          std::string("remount"), std::string("ro\0x", 4)}) {
+    auto o = parse_mount_options({bad});
+    ASSERT_FALSE(o) << "accepted `" << bad << "`";
+    EXPECT_EQ(o.error().code(), Code::kInvalidArgument);
+    EXPECT_NE(o.error().message().find("mount option"), std::string::npos);
+  }
+}
+
+TEST(MountOptions, EmptyListIsNothing) {
+  auto o = parse_mount_options({});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->flags, 0u);
+  EXPECT_EQ(o->data_string(), "");
+}
+
+}  // namespace
+}  // namespace kata::sys

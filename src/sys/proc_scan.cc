@@ -1,0 +1,34 @@
+#include "sys/proc_scan.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/fs.h"
+
+namespace kata::sys {
+
+std::vector<pid_t> processes_mentioning(const std::string& needle, uid_t uid) {
+  std::vector<pid_t> found;
+  DIR* dir = ::opendir("/proc");
+  if (dir == nullptr) return found;
+  while (dirent* entry = ::readdir(dir)) {
+    char* end = nullptr;
+    long pid = std::strtol(entry->d_name, &end, 10);
+    if (pid <= 0 || *end != '\0' || pid == ::getpid()) continue;
+    std::string base = std::string("/proc/") + entry->d_name;
+    struct stat st {};
+    if (::stat(base.c_str(), &st) != 0 || st.st_uid != uid) continue;
+    Result<std::string> cmdline = fs::read_file(base + "/cmdline");
+    if (!cmdline) continue;
+    std::replace(cmdline->begin(), cmdline->end(), '\0', ' ');
+    if (cmdline->find(needle) != std::string::npos) found.push_back(static_cast<pid_t>(pid));
+  }
+  ::closedir(dir);
+  return found;
+}
+
+}  // namespace kata::sys

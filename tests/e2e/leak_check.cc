@@ -1,0 +1,114 @@
+#include "e2e/leak_check.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/fs.h"
+#include "common/strings.h"
+#include "e2e/ctr_process.h"
+
+namespace kata::e2e {
+namespace {
+
+constexpr const char* kShimSocketDir = "/run/containerd/s";
+
+// Paths of the unix sockets that are bound and listening in our network namespace.
+std::set<std::string> listening_unix_sockets() {
+  std::set<std::string> paths;
+  std::ifstream in("/proc/net/unix");
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = __SO_ACCEPTCON.
+    std::vector<std::string> f = split(line, ' ');
+    if (f.size() >= 8 && f[3] == "00010000") paths.insert(f[7]);
+  }
+  return paths;
+}
+
+void check_mounts(const std::string& id, LeakReport& report) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(id) != std::string::npos) report.leaks.push_back("mount: " + line);
+}
+
+void check_sockets(const std::string& id, const std::string& address, const std::string& ns,
+                   const std::set<std::string>& before, LeakReport& report) {
+  std::string own = shim_socket_path(address, ns, id);
+  std::set<std::string> listening = listening_unix_sockets();
+  for (const std::string& name : shim_socket_snapshot()) {
+    std::string path = std::string(kShimSocketDir) + "/" + name;
+    if (!own.empty() && starts_with(path, own)) {
+      report.leaks.push_back("shim socket of the sandbox: " + path);
+    } else if (!before.count(name) && !listening.count(path)) {
+      // Another engineer's shim may come and go meanwhile, but its socket is listened on.
+      report.leaks.push_back("stale socket that appeared during the test: " + path);
+    }
+  }
+}
+
+}  // namespace
+
+std::string LeakReport::describe() const {
+  std::string s;
+  for (const std::string& l : leaks) s += "\n  leaked " + l;
+  return s.empty() ? "nothing leaked" : s;
+}
+
+std::set<std::string> shim_socket_snapshot() {
+  std::set<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(kShimSocketDir, ec))
+    names.insert(e.path().filename().string());
+  return names;
+}
+
+std::string shim_socket_path(const std::string& containerd_address, const std::string& ns,
+                             const std::string& id) {
+  // filepath.Join cleans the path; our addresses are clean absolute paths already.
+  std::string joined = containerd_address + "/" + ns + "/" + id;
+  Result<CtrResult> r = run_captured({"sh", "-c", "printf %s \"$1\" | sha256sum", "sh", joined},
+                                     std::chrono::seconds(10));
+  if (!r || r->exit_code != 0 || r->out.size() < 64) return "";
+  return std::string(kShimSocketDir) + "/" + r->out.substr(0, 64);
+}
+
+std::vector<std::pair<int, std::string>> processes_mentioning(const std::string& needle) {
+  std::vector<std::pair<int, std::string>> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    int pid = std::atoi(name.c_str());
+    if (pid == ::getpid()) continue;
+    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
+    if (!cmdline || cmdline->find(needle) == std::string::npos) continue;
+    std::string shown = *cmdline;
+    std::replace(shown.begin(), shown.end(), '\0', ' ');
+    found.emplace_back(pid, std::string(trim(shown)));
+  }
+  return found;
+}
+
+LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
+                               const std::string& ns, const std::set<std::string>& sockets_before) {
+  LeakReport report;
+  for (const auto& [pid, cmdline] : processes_mentioning(id))
+    report.leaks.push_back(fmt::format("process {}: {}", pid, cmdline));
+  check_mounts(id, report);
+  for (const std::string& dir :
+       {"/run/kata-containers/" + id, "/run/kata-containers/shared/sandboxes/" + id}) {
+    if (fs::exists(dir)) report.leaks.push_back("directory: " + dir);
+  }
+  check_sockets(id, containerd_address, ns, sockets_before, report);
+  return report;
+}
+
+}  // namespace kata::e2e

@@ -1,0 +1,38 @@
+#pragma once
+
+// What a Kata++ sandbox may leave on the host, checked after each e2e test:
+// processes (QEMU, virtiofsd, shim), mounts, state directories and shim
+// sockets. Every check is a read of /proc or of a directory, nothing more.
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace kata::e2e {
+
+struct LeakReport {
+  std::vector<std::string> leaks;  // one line each: "process 123: /usr/bin/qemu-system-x86_64 ..."
+  bool clean() const { return leaks.empty(); }
+  std::string describe() const;
+};
+
+// The entries of /run/containerd/s now (empty if it does not exist), to be compared after
+// the test: containerd 1.6 shims bind their sockets there whatever containerd's state dir.
+std::set<std::string> shim_socket_snapshot();
+
+// The socket path containerd 1.6 derives for a shim: /run/containerd/s/hex(sha256(
+// "<containerd address>/<namespace>/<id>")).
+std::string shim_socket_path(const std::string& containerd_address, const std::string& ns,
+                             const std::string& id);
+
+// Everything of sandbox `id` still present: a process whose command line mentions it,
+// a mount whose mountinfo line mentions it, /run/kata-containers/<id>,
+// /run/kata-containers/shared/sandboxes/<id>, its shim socket, and any socket in
+// /run/containerd/s that appeared since `sockets_before` and that nobody listens on.
+LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
+                               const std::string& ns, const std::set<std::string>& sockets_before);
+
+// Processes (pid and command line) whose command line contains `needle`, except ourselves.
+std::vector<std::pair<int, std::string>> processes_mentioning(const std::string& needle);
+
+}  // namespace kata::e2e

@@ -1,0 +1,461 @@
+// Runs containers in a real guest through the agent's container RPCs. There
+// is no virtio-fs yet, so the container rootfs travels in the initrd: the
+// guest image followed by a second cpio archive with /testroot (busybox and
+// an /etc/passwd with a user 1000); the kernel unpacks both.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "common/fs.h"
+#include "runtime/guest_vm.h"
+
+namespace kata::runtime {
+namespace {
+
+std::string guest_dir() {
+  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
+  return env && *env ? env : KATA_BUILD_GUEST_DIR;
+}
+
+std::vector<std::string> processes_mentioning(const std::string& needle) {
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
+    if (cmdline && cmdline->find(needle) != std::string::npos)
+      found.push_back(entry.path().string());
+  }
+  return found;
+}
+
+// Builds <dir>/testroot.cpio: /testroot with busybox and its applet links.
+Result<std::string> make_testroot_cpio(const std::string& dir) {
+  std::string stage = dir + "/stage", root = stage + "/testroot";
+  for (const char* d : {"bin", "etc", "proc", "sys", "dev", "tmp", "root", "home/user"}) {
+    KATA_TRY(fs::mkdir_all(root + "/" + d));
+  }
+  ::chmod((root + "/tmp").c_str(), 01777);
+  std::error_code ec;
+  std::filesystem::copy_file("/bin/busybox", root + "/bin/busybox", ec);
+  if (ec)
+    return Error(Code::kFailedPrecondition,
+                 "copy /bin/busybox (install busybox-static): " + ec.message());
+  for (const char* applet :
+       {"sh", "echo", "cat", "id", "sleep", "ls", "true", "false", "stty", "hostname", "grep",
+        "test", "pwd", "mkdir", "head", "tr", "find", "tty"}) {
+    std::filesystem::create_symlink("busybox", root + "/bin/" + applet, ec);
+  }
+  std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n"
+                                         "user:x:1000:1000:user:/home/user:/bin/sh\n";
+  std::ofstream(root + "/etc/group") << "root:x:0:\nuser:x:1000:\n";
+  // Mount destinations that try to leave the rootfs.
+  std::filesystem::create_symlink("/etc/kata", root + "/escape", ec);
+  std::filesystem::create_symlink("../../../../tmp-escape", root + "/up", ec);
+  std::string out = dir + "/testroot.cpio";
+  std::string cmd = "cd '" + stage + "' && find testroot | cpio --quiet -o -H newc > '" + out + "'";
+  if (std::system(cmd.c_str()) != 0) return Error(Code::kInternal, "cpio failed: " + cmd);
+  return out;
+}
+
+class ContainerEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(guest_dir() + "/kata-initrd.img"))
+        << "no guest image in " << guest_dir();
+    char tmpl[] = "/tmp/kata-ctrtest-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    run_root_ = tmpl;
+    auto extra = make_testroot_cpio(run_root_);
+    ASSERT_TRUE(extra) << extra.error().message();
+    std::string initrd = run_root_ + "/initrd.img";
+    std::string cat =
+        "cat '" + guest_dir() + "/kata-initrd.img' '" + *extra + "' > '" + initrd + "'";
+    ASSERT_EQ(std::system(cat.c_str()), 0);
+    config_.hypervisor.kernel = guest_dir() + "/vmlinuz";
+    config_.hypervisor.initrd = initrd;
+    config_.hypervisor.default_memory = 512;
+    config_.agent.dial_timeout = 90;  // TCG on a loaded 2-core machine
+    config_.hypervisor.accelerator = config::Accelerator::kTcg;
+    options_.id = "ctrtest-" + std::to_string(::getpid());
+    options_.run_root = run_root_ + "/run";
+    auto guest = GuestVm::boot(config_, options_);
+    ASSERT_TRUE(guest) << guest.error().message();
+    guest_ = std::move(*guest);
+    agent_client::SandboxSpec spec{options_.id, "kata-ctr-test", {}};
+    Result<void> created = agent().create_sandbox(spec);
+    ASSERT_TRUE(created) << created.error().message();
+  }
+
+  void TearDown() override {
+    if (guest_) {
+      Result<void> down = guest_->shutdown(std::chrono::seconds(60));
+      EXPECT_TRUE(down) << down.error().message();
+      guest_.reset();
+    }
+    EXPECT_TRUE(processes_mentioning(options_.run_root).empty()) << "a process of the VM is left";
+    EXPECT_FALSE(fs::exists(options_.run_root + "/" + options_.id)) << "the run dir is left";
+    (void)fs::remove_all(run_root_);
+  }
+
+  agent_client::Agent& agent() { return guest_->agent(); }
+
+  static grpc::CreateContainerRequest request(const std::string& id,
+                                              std::vector<std::string> args) {
+    grpc::CreateContainerRequest req;
+    req.set_container_id(id);
+    grpc::Spec* spec = req.mutable_oci();
+    spec->mutable_root()->set_path("/testroot");
+    spec->set_hostname(id);
+    grpc::Process* p = spec->mutable_process();
+    for (auto& a : args) p->add_args(a);
+    p->add_env("PATH=/bin");
+    p->set_cwd("/");
+    auto mount = [spec](const char* dest, const char* type, std::vector<std::string> opts) {
+      grpc::Mount* m = spec->add_mounts();
+      m->set_destination(dest);
+      m->set_type(type);
+      m->set_source(type);
+      for (auto& o : opts) m->add_options(o);
+    };
+    mount("/proc", "proc", {"nosuid", "noexec", "nodev"});
+    mount("/dev", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"});
+    mount("/dev/pts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"});
+    mount("/dev/shm", "tmpfs", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"});
+    mount("/dev/mqueue", "mqueue", {"nosuid", "noexec", "nodev"});
+    mount("/sys", "sysfs", {"nosuid", "noexec", "nodev", "ro"});
+    mount("/sys/fs/cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"});
+    grpc::Linux* linux = spec->mutable_linux();
+    for (const char* ns : {"pid", "mount", "ipc", "uts"}) linux->add_namespaces()->set_type(ns);
+    linux->add_maskedpaths("/proc/kcore");
+    linux->add_readonlypaths("/proc/sys");
+    return req;
+  }
+
+  Result<std::string> read_all(const std::string& id, const std::string& exec_id = "") {
+    std::string out;
+    for (;;) {
+      KATA_ASSIGN_OR_RETURN(std::string chunk, agent().read_stdout(id, exec_id, 32768));
+      if (chunk.empty()) return out;
+      out += chunk;
+    }
+  }
+
+  // Create, start, collect stdout to EOF, wait, remove: (exit code, output).
+  std::pair<int, std::string> run(const grpc::CreateContainerRequest& req) {
+    const std::string& id = req.container_id();
+    Result<void> created = agent().create_container(req);
+    EXPECT_TRUE(created) << created.error().message();
+    if (!created) return {-1, ""};
+    Result<void> started = agent().start_container(id);
+    EXPECT_TRUE(started) << started.error().message();
+    Result<std::string> out = read_all(id);
+    EXPECT_TRUE(out) << out.error().message();
+    Result<int32_t> status = agent().wait_process(id, "");
+    EXPECT_TRUE(status) << status.error().message();
+    Result<void> removed = agent().remove_container(id, 10);
+    EXPECT_TRUE(removed) << removed.error().message();
+    return {status ? *status : -1, out ? *out : ""};
+  }
+
+  config::Config config_;
+  BootOptions options_;
+  std::string run_root_;
+  std::unique_ptr<GuestVm> guest_;
+};
+
+TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
+  {
+    SCOPED_TRACE("echo");
+    auto [status, out] = run(request("echo", {"echo", "hello"}));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, "hello\n");
+  }
+  {
+    SCOPED_TRACE("large stdout and stderr, read while waiting");
+    auto req =
+        request("big", {"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x; echo oops >&2"});
+    ASSERT_TRUE(agent().create_container(req));
+    ASSERT_TRUE(agent().start_container("big"));
+    Result<std::string> out = Error(Code::kUnknown, "not read");
+    std::string err;
+    std::thread reader([&] { out = read_all("big"); });
+    std::thread err_reader([&] {
+      for (;;) {
+        Result<std::string> chunk = agent().read_stderr("big", "", 1024);
+        if (!chunk || chunk->empty()) return;
+        err += *chunk;
+      }
+    });
+    Result<int32_t> status = agent().wait_process("big", "");
+    reader.join();
+    err_reader.join();
+    ASSERT_TRUE(status) << status.error().message();
+    EXPECT_EQ(*status, 0);
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_EQ(out->size(), 1000000u);
+    EXPECT_EQ(out->find_first_not_of('x'), std::string::npos);
+    EXPECT_EQ(err, "oops\n");
+    ASSERT_TRUE(agent().remove_container("big", 10));
+  }
+  {
+    SCOPED_TRACE("exit code");
+    EXPECT_EQ(run(request("exit3", {"sh", "-c", "exit 3"})).first, 3);
+  }
+  {
+    SCOPED_TRACE("stdin");
+    auto req = request("cat", {"cat"});
+    ASSERT_TRUE(agent().create_container(req));
+    ASSERT_TRUE(agent().start_container("cat"));
+    Result<uint32_t> n = agent().write_stdin("cat", "", "ping\n");
+    ASSERT_TRUE(n) << n.error().message();
+    EXPECT_EQ(*n, 5u);
+    ASSERT_TRUE(agent().close_stdin("cat", ""));
+    auto out = read_all("cat");
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_EQ(*out, "ping\n");
+    EXPECT_EQ(*agent().wait_process("cat", ""), 0);
+    ASSERT_TRUE(agent().remove_container("cat", 10));
+  }
+  {
+    SCOPED_TRACE("terminal");
+    // The pty comes from the container's own devpts, as with runc: `ctr run
+    // -t ... tty` expects /dev/pts/0.
+    auto req = request("tty", {"sh", "-c", "test -t 0 && echo isatty; tty; stty size"});
+    req.mutable_oci()->mutable_process()->set_terminal(true);
+    req.mutable_oci()->mutable_process()->mutable_consolesize()->set_height(30);
+    req.mutable_oci()->mutable_process()->mutable_consolesize()->set_width(100);
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    // The terminal turns "\n" into "\r\n".
+    EXPECT_EQ(out, "isatty\r\n/dev/pts/0\r\n30 100\r\n");
+  }
+  {
+    SCOPED_TRACE("terminal resize");
+    auto req = request("resize", {"sh", "-c", "read x; stty size"});
+    req.mutable_oci()->mutable_process()->set_terminal(true);
+    ASSERT_TRUE(agent().create_container(req));
+    ASSERT_TRUE(agent().start_container("resize"));
+    ASSERT_TRUE(agent().tty_win_resize("resize", "", 50, 120));
+    ASSERT_TRUE(agent().write_stdin("resize", "", "go\n"));
+    auto out = read_all("resize");
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_NE(out->find("50 120"), std::string::npos) << *out;
+    EXPECT_EQ(*agent().wait_process("resize", ""), 0);
+    ASSERT_TRUE(agent().remove_container("resize", 10));
+  }
+  {
+    SCOPED_TRACE("capabilities, no_new_privileges, rlimits, oom_score_adj, sysctls");
+    auto req = request(
+        "limits", {"sh", "-c",
+                   "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; "
+                   "cat /proc/self/oom_score_adj; ulimit -n; cat /proc/sys/kernel/msgmax; umask; "
+                   "cat /proc/sys/kernel/domainname /sys/fs/cgroup/kata/limits/pids.max"});
+    grpc::Process* p = req.mutable_oci()->mutable_process();
+    for (auto* set : {p->mutable_capabilities()->mutable_bounding(),
+                      p->mutable_capabilities()->mutable_effective(),
+                      p->mutable_capabilities()->mutable_permitted()}) {
+      set->Add("CAP_CHOWN");
+      set->Add("CAP_KILL");
+    }
+    p->set_nonewprivileges(true);
+    p->set_oomscoreadj(500);
+    grpc::POSIXRlimit* rl = p->add_rlimits();
+    rl->set_type("RLIMIT_NOFILE");
+    rl->set_hard(1234);
+    rl->set_soft(1234);
+    (*req.mutable_oci()->mutable_linux()->mutable_sysctl())["kernel.msgmax"] = "4096";
+    p->mutable_user()->set_umask(027);
+    req.mutable_oci()->set_domainname("example.org");
+    (*req.mutable_oci()->mutable_linux()->mutable_resources()->mutable_unified())["pids.max"] = "9";
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out,
+              "CapEff:\t0000000000000021\nCapBnd:\t0000000000000021\nNoNewPrivs:"
+              "\t1\n500\n1234\n4096\n0027\nexample.org\n9\n");
+  }
+  {
+    SCOPED_TRACE("seccomp");
+    auto req = request("seccomp", {"sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?"});
+    grpc::LinuxSeccomp* sc = req.mutable_oci()->mutable_linux()->mutable_seccomp();
+    sc->set_defaultaction("SCMP_ACT_ALLOW");
+    sc->add_architectures("SCMP_ARCH_X86_64");
+    grpc::LinuxSyscall* rule = sc->add_syscalls();
+    rule->add_names("mkdir");
+    rule->add_names("mkdirat");
+    rule->set_action("SCMP_ACT_ERRNO");
+    rule->set_errnoret(1);  // EPERM
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    EXPECT_NE(out.find("Operation not permitted"), std::string::npos) << out;
+    EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
+  }
+  {
+    SCOPED_TRACE("oom event");
+    auto req = request(
+        "oom", {"sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"});
+    req.mutable_oci()->mutable_linux()->mutable_resources()->mutable_memory()->set_limit(16 << 20);
+    ASSERT_TRUE(agent().create_container(req));
+    ASSERT_TRUE(agent().start_container("oom"));
+    Result<std::string> oom = agent().get_oom_event();
+    ASSERT_TRUE(oom) << oom.error().message();
+    EXPECT_EQ(*oom, "oom");
+    EXPECT_EQ(*agent().wait_process("oom", ""), 137);
+    ASSERT_TRUE(agent().remove_container("oom", 10));
+  }
+  {
+    SCOPED_TRACE("env, cwd, user");
+    auto req = request("ident", {"sh", "-c", "id; pwd; echo $FOO; echo $HOME"});
+    grpc::Process* p = req.mutable_oci()->mutable_process();
+    p->add_env("FOO=bar");
+    p->set_cwd("/tmp");
+    p->mutable_user()->set_uid(1000);
+    p->mutable_user()->set_gid(1000);
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    // No additional gids were asked for, so none are set (busybox then omits groups=).
+    EXPECT_EQ(out, "uid=1000(user) gid=1000(user)\n/tmp\nbar\n/home/user\n");
+
+    // The same user by name, resolved in the container's /etc/passwd and /etc/group.
+    auto named = request("named", {"id"});
+    named.mutable_string_user()->set_uid("user");
+    named.mutable_string_user()->add_additionalgids("root");
+    auto [named_status, named_out] = run(named);
+    EXPECT_EQ(named_status, 0);
+    EXPECT_EQ(named_out, "uid=1000(user) gid=1000(user) groups=0(root)\n");
+  }
+  {
+    SCOPED_TRACE("exec and SIGKILL");
+    auto req = request("sleeper", {"sleep", "1000"});
+    req.mutable_oci()->set_hostname("ctr-host");
+    req.mutable_oci()->mutable_linux()->set_cgroupspath("/kubepods/pod1/sleeper");
+    grpc::LinuxResources* res = req.mutable_oci()->mutable_linux()->mutable_resources();
+    res->mutable_memory()->set_limit(64 << 20);
+    res->mutable_pids()->set_limit(32);
+    ASSERT_TRUE(agent().create_container(req));
+    ASSERT_TRUE(agent().start_container("sleeper"));
+    grpc::ExecProcessRequest exec;
+    exec.set_container_id("sleeper");
+    exec.set_exec_id("e1");
+    exec.mutable_process()->add_args("sh");
+    exec.mutable_process()->add_args("-c");
+    exec.mutable_process()->add_args(
+        "echo from-exec; hostname; ls /proc | grep -c '^[0-9]'; cat /proc/self/cgroup");
+    exec.mutable_process()->add_env("PATH=/bin");
+    exec.mutable_process()->set_cwd("/");
+    Result<void> execd = agent().exec_process(exec);
+    ASSERT_TRUE(execd) << execd.error().message();
+    auto out = read_all("sleeper", "e1");
+    ASSERT_TRUE(out) << out.error().message();
+    // sleep (pid 1), sh, ls and grep: the exec shares the container's pid namespace.
+    EXPECT_EQ(*out, "from-exec\nctr-host\n4\n0::/kubepods/pod1/sleeper\n");
+    EXPECT_EQ(*agent().wait_process("sleeper", "e1"), 0);
+
+    grpc::ExecProcessRequest tty_exec = exec;
+    tty_exec.set_exec_id("e-tty");
+    tty_exec.mutable_process()->set_args(2, "tty; stty size; ls -n $(tty)");
+    tty_exec.mutable_process()->mutable_user()->set_uid(1000);
+    tty_exec.mutable_process()->mutable_user()->set_gid(1000);
+    tty_exec.mutable_process()->set_terminal(true);
+    tty_exec.mutable_process()->mutable_consolesize()->set_height(40);
+    tty_exec.mutable_process()->mutable_consolesize()->set_width(90);
+    execd = agent().exec_process(tty_exec);
+    ASSERT_TRUE(execd) << execd.error().message();
+    out = read_all("sleeper", "e-tty");
+    ASSERT_TRUE(out) << out.error().message();
+    // The first pty of the container's devpts (the sleeper has none), owned
+    // by the exec's user.
+    EXPECT_EQ(out->rfind("/dev/pts/0\r\n40 90\r\ncrw--w----    1 1000 ", 0), 0u) << *out;
+    EXPECT_EQ(*agent().wait_process("sleeper", "e-tty"), 0);
+
+    auto stats = agent().stats_container("sleeper");
+    ASSERT_TRUE(stats) << stats.error().message();
+    EXPECT_EQ(stats->cgroup_stats().memory_stats().usage().limit(), uint64_t{64} << 20);
+    EXPECT_EQ(stats->cgroup_stats().pids_stats().limit(), 32u);
+    EXPECT_GE(stats->cgroup_stats().pids_stats().current(), 1u);
+    grpc::ExecProcessRequest bad = exec;
+    bad.set_exec_id("e2");
+    bad.mutable_process()->clear_args();
+    bad.mutable_process()->add_args("no-such-tool");
+    Result<void> failed = agent().exec_process(bad);
+    ASSERT_FALSE(failed);
+    EXPECT_NE(
+        failed.error().message().find("exec: \"no-such-tool\": executable file not found in $PATH"),
+        std::string::npos)
+        << failed.error().message();
+    EXPECT_EQ(agent().wait_process("sleeper", "e2").error().code(), Code::kNotFound);
+
+    grpc::UpdateContainerRequest update;
+    update.set_container_id("sleeper");
+    update.mutable_resources()->mutable_pids()->set_limit(64);
+    ASSERT_TRUE(agent().update_container(update));
+    EXPECT_EQ(agent().stats_container("sleeper")->cgroup_stats().pids_stats().limit(), 64u);
+    EXPECT_TRUE(agent().pause_container("sleeper"));
+    EXPECT_TRUE(agent().resume_container("sleeper"));
+
+    ASSERT_TRUE(agent().signal_process("sleeper", "", SIGKILL));
+    EXPECT_EQ(*agent().wait_process("sleeper", ""), 137);
+    ASSERT_TRUE(agent().remove_container("sleeper", 10));
+    auto gone = agent().wait_process("sleeper", "");
+    ASSERT_FALSE(gone);
+    EXPECT_EQ(gone.error().code(), Code::kNotFound);
+  }
+  {
+    SCOPED_TRACE("missing command");
+    Result<void> created = agent().create_container(request("nocmd", {"no-such-command"}));
+    ASSERT_FALSE(created);
+    EXPECT_NE(created.error().message().find(
+                  "exec: \"no-such-command\": executable file not found in $PATH"),
+              std::string::npos)
+        << created.error().message();
+    EXPECT_TRUE(agent().check()) << "the agent must survive a failed create";
+    // The id is free again.
+    EXPECT_EQ(run(request("nocmd", {"true"})).first, 0);
+  }
+  {
+    SCOPED_TRACE("symlinked mount destinations stay in the rootfs");
+    auto req = request("escape", {"sh", "-c",
+                                  "grep -q ' /etc/kata ' /proc/self/mountinfo && "
+                                  "grep -q ' /tmp-escape ' /proc/self/mountinfo && echo inside"});
+    for (const char* dest : {"/escape", "/up"}) {
+      grpc::Mount* m = req.mutable_oci()->add_mounts();
+      m->set_destination(dest);
+      m->set_type("tmpfs");
+      m->set_source("tmpfs");
+    }
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, "inside\n");
+  }
+  {
+    SCOPED_TRACE("read-only root");
+    auto req = request("ro", {"sh", "-c", "mkdir /new 2>&1; echo rc=$?"});
+    req.mutable_oci()->mutable_root()->set_readonly(true);
+    auto [status, out] = run(req);
+    EXPECT_EQ(status, 0);
+    EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
+  }
+  {
+    SCOPED_TRACE("cgroup namespace");
+    auto req = request("cgns", {"cat", "/proc/self/cgroup"});
+    req.mutable_oci()->mutable_linux()->add_namespaces()->set_type("cgroup");
+    EXPECT_EQ(run(req).second, "0::/\n");
+  }
+  {
+    SCOPED_TRACE("no cgroup of a removed container is left in the guest");
+    auto [status, out] =
+        run(request("leakcheck", {"find", "/sys/fs/cgroup/kata", "/sys/fs/cgroup/kubepods",
+                                  "-mindepth", "1", "-type", "d"}));
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, "/sys/fs/cgroup/kata/leakcheck\n");
+  }
+}
+
+}  // namespace
+}  // namespace kata::runtime
