@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "common/fs.h"
 #include "hypervisor/host_check.h"
@@ -14,6 +15,24 @@ double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   size_t n = v.size();
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+Args parse_args(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--runs")
+      a.runs = std::atoi(v.c_str());
+    else if (k == "--kernel")
+      a.kernel = v;
+    else if (k == "--initrd")
+      a.initrd = v;
+    else if (k == "--baseline-initrd")
+      a.baseline_initrd = v;
+    else if (k == "--machine")
+      a.machine = v;
+  }
+  return a;
 }
 
 Result<double> bare_boot(const config::Config& c, const std::string& kernel,

@@ -1,6 +1,7 @@
 #pragma once
 
-// What bench/boot and bench/start share: the bare-QEMU baseline boot and the median.
+// What bench/boot and bench/start share: their arguments, the bare-QEMU baseline boot
+// and the median.
 
 #include <string>
 #include <vector>
@@ -17,5 +18,13 @@ Result<double> bare_boot(const config::Config& c, const std::string& kernel,
                          const std::string& baseline_initrd, const std::string& run_dir);
 
 double median(std::vector<double> v);
+
+// `--runs N --kernel K --initrd I --baseline-initrd B --machine M`, as pairs in any order;
+// unknown flags are ignored. Each bench checks the ones it needs.
+struct Args {
+  int runs = 5;
+  std::string kernel, initrd, baseline_initrd, machine = "microvm";
+};
+Args parse_args(int argc, char** argv);
 
 }  // namespace kata::bench

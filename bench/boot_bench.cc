@@ -25,11 +25,6 @@ namespace {
 using namespace kata;
 using Clock = std::chrono::steady_clock;
 
-struct Args {
-  int runs = 5;
-  std::string kernel, initrd, baseline_initrd, machine = "microvm";
-};
-
 Result<double> kata_boot(const config::Config& c, const std::string& run_root, int i) {
   runtime::BootOptions o;
   o.id = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(i);
@@ -40,28 +35,10 @@ Result<double> kata_boot(const config::Config& c, const std::string& run_root, i
   return secs;
 }
 
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--runs")
-      a.runs = std::atoi(v.c_str());
-    else if (k == "--kernel")
-      a.kernel = v;
-    else if (k == "--initrd")
-      a.initrd = v;
-    else if (k == "--baseline-initrd")
-      a.baseline_initrd = v;
-    else if (k == "--machine")
-      a.machine = v;
-  }
-  return a;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a = parse(argc, argv);
+  bench::Args a = bench::parse_args(argc, argv);
   if (a.kernel.empty() || a.initrd.empty() || a.baseline_initrd.empty() || a.runs < 1) {
     std::fprintf(stderr,
                  "usage: boot_bench --runs N --kernel K --initrd I --baseline-initrd B [--machine "

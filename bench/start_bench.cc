@@ -22,34 +22,13 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
-#include "e2e/leak_check.h"
+#include "sys/proc_scan.h"
 
 namespace {
 
 using namespace kata;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-struct Args {
-  int runs = 5;
-  std::string kernel, baseline_initrd, machine = "microvm";
-};
-
-Args parse(int argc, char** argv) {
-  Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--runs")
-      a.runs = std::atoi(v.c_str());
-    else if (k == "--kernel")
-      a.kernel = v;
-    else if (k == "--baseline-initrd")
-      a.baseline_initrd = v;
-    else if (k == "--machine")
-      a.machine = v;
-  }
-  return a;
-}
 
 // Wall time of one `ctr run --rm ... true`, which must succeed.
 Result<double> ctr_run_true(const e2e::ContainerdEnv& env, const std::string& runtime,
@@ -111,7 +90,7 @@ Result<SandboxMemory> idle_sandbox_memory(e2e::ContainerdEnv& env, long vm_mib) 
   std::this_thread::sleep_for(5s);  // let the boot's transient allocations settle
   SandboxMemory m;
   int qemu = 0;
-  for (const auto& [pid, cmdline] : e2e::processes_mentioning(id)) {
+  for (const auto& [pid, cmdline] : sys::processes_mentioning(id)) {
     if (cmdline.find("qemu-system") != std::string::npos) {
       m.qemu_kb += pss_kb(pid);
       qemu = pid;
@@ -141,7 +120,7 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a = parse(argc, argv);
+  bench::Args a = bench::parse_args(argc, argv);
   if (!a.kernel.empty()) a.kernel = std::filesystem::absolute(a.kernel).lexically_normal();
   if (a.kernel.empty() || a.baseline_initrd.empty() || a.runs < 1) {
     std::fprintf(stderr,

@@ -20,13 +20,13 @@ struct KernelModuleSpec {
 
 // What CreateSandbox asks for, in our terms (rpc/convert does the mapping).
 struct SandboxSpec {
-  std::string id;
-  std::string hostname;
-  std::vector<std::string> dns;  // resolv.conf lines ("nameserver 10.0.0.1")
-  std::vector<KernelModuleSpec> kernel_modules;
+  std::string id = {};
+  std::string hostname = {};
+  std::vector<std::string> dns = {};  // resolv.conf lines ("nameserver 10.0.0.1")
+  std::vector<KernelModuleSpec> kernel_modules = {};
   // Set up after everything else, through the storage registry (e.g. the virtio-fs
   // share at /run/kata-containers/shared/containers/).
-  std::vector<StorageSpec> storages;
+  std::vector<StorageSpec> storages = {};
 };
 
 struct GuestDetails {

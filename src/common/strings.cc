@@ -27,4 +27,17 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+std::string one_line(std::string_view text, size_t max_lines) {
+  std::vector<std::string> lines = split(text, '\n');
+  size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
+  std::string out;
+  for (size_t i = from; i < lines.size(); ++i) {
+    std::string_view t = trim(lines[i]);
+    if (t.empty()) continue;
+    if (!out.empty()) out += "; ";
+    out += t;
+  }
+  return out.empty() ? "(no output)" : out;
+}
+
 }  // namespace kata

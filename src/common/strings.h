@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,5 +20,9 @@ inline std::string fmt_path(std::string_view verb, std::string_view path) {
 std::vector<std::string> split(std::string_view s, char sep, bool skip_empty = true);
 std::string_view trim(std::string_view s);
 bool starts_with(std::string_view s, std::string_view prefix);
+
+// The last `max_lines` lines of `text` (a log or console tail) as one line for an error
+// message: trimmed, blank ones dropped, joined with "; ". "(no output)" when nothing is left.
+std::string one_line(std::string_view text, size_t max_lines = std::numeric_limits<size_t>::max());
 
 }  // namespace kata

@@ -6,23 +6,6 @@
 #include "common/strings.h"
 
 namespace kata::hypervisor {
-namespace {
-
-std::string one_line(std::string_view text, size_t max_lines) {
-  std::vector<std::string> lines = split(text, '\n');
-  size_t from = lines.size() > max_lines ? lines.size() - max_lines : 0;
-  std::string out;
-  for (size_t i = from; i < lines.size(); ++i) {
-    std::string_view t = trim(lines[i]);
-    if (t.empty()) continue;
-    if (!out.empty()) out += "; ";
-    out += t;
-  }
-  return out.empty() ? "(no output)" : out;
-}
-
-}  // namespace
-
 bool console_shows_kernel_panic(std::string_view console) {
   return console.find("Kernel panic") != std::string_view::npos ||
          console.find("VFS: Unable to mount root fs") != std::string_view::npos;

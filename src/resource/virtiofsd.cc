@@ -22,17 +22,6 @@ constexpr char kReadyLine[] = "Waiting for vhost-user socket connection";
 constexpr std::chrono::milliseconds kPoll{10};
 constexpr size_t kErrorTailLines = 5;
 
-std::string one_line(const std::string& tail) {
-  std::string out;
-  for (const std::string& line : split(tail, '\n')) {
-    std::string_view t = trim(line);
-    if (t.empty()) continue;
-    if (!out.empty()) out += "; ";
-    out += t;
-  }
-  return out.empty() ? "(no output)" : out;
-}
-
 void remove_socket(const std::string& path) {
   if (!path.empty() && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
     log::warn("remove `{}`: {}", path, std::strerror(errno));

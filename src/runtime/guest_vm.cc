@@ -145,6 +145,18 @@ Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
                "shut down VM: the guest did not power off; QEMU was stopped");
 }
 
+Result<void> GuestVm::destroy() {
+  if (!vm_) return Error(Code::kFailedPrecondition, "destroy VM: already shut down");
+  if (!vm_->exited()) {
+    Result<void> destroyed = agent_->destroy_sandbox();
+    if (!destroyed) log::debug("destroy VM: DestroySandbox: {}", destroyed.error().message());
+  }
+  Result<sys::ExitStatus> stopped = vm_->stop(std::chrono::seconds(2));
+  release();
+  if (!stopped) return std::move(stopped).error().context("destroy VM");
+  return {};
+}
+
 GuestVm::~GuestVm() {
   if (vm_ && !vm_->exited()) (void)vm_->stop(std::chrono::seconds(2));
   release();

@@ -16,7 +16,6 @@ namespace {
 
 // How long the guest gives a removed container's processes to die.
 constexpr uint32_t kRemoveTimeoutS = 10;
-constexpr std::chrono::seconds kShutdownTimeout{10};
 
 grpc::Storage shared_fs_storage() {
   grpc::Storage s;
@@ -107,8 +106,8 @@ Result<void> VmSandbox::release_share(const std::string& container_id) {
 
 Result<void> VmSandbox::shutdown() {
   if (!vm_) return Error(Code::kFailedPrecondition, "shut down sandbox " + id() + ": already down");
-  // GuestVm::shutdown unmounts whatever is left under the share, rootfs included.
-  Result<void> down = vm_->shutdown(kShutdownTimeout);
+  // destroy() unmounts whatever is left under the share, rootfs included.
+  Result<void> down = vm_->destroy();
   {
     std::lock_guard lock(mu_);
     vm_.reset();

@@ -16,6 +16,7 @@ struct FlagWord {
 };
 
 // The words mount(8) turns into flags; "defaults"/"rw"/"suid"... clear them again.
+// "remount" is here for split_spec_mount_options; parse_mount_options refuses it first.
 constexpr FlagWord kFlags[] = {
     {"defaults", 0, 0},
     {"ro", MS_RDONLY, 0},
@@ -29,6 +30,9 @@ constexpr FlagWord kFlags[] = {
     {"sync", MS_SYNCHRONOUS, 0},
     {"async", 0, MS_SYNCHRONOUS},
     {"dirsync", MS_DIRSYNC, 0},
+    {"remount", MS_REMOUNT, 0},
+    {"mand", MS_MANDLOCK, 0},
+    {"nomand", 0, MS_MANDLOCK},
     {"noatime", MS_NOATIME, 0},
     {"atime", 0, MS_NOATIME},
     {"nodiratime", MS_NODIRATIME, 0},
@@ -36,6 +40,7 @@ constexpr FlagWord kFlags[] = {
     {"relatime", MS_RELATIME, 0},
     {"norelatime", 0, MS_RELATIME},
     {"strictatime", MS_STRICTATIME, 0},
+    {"nostrictatime", 0, MS_STRICTATIME},
     {"lazytime", MS_LAZYTIME, 0},
     {"bind", MS_BIND, 0},
     {"rbind", MS_BIND | MS_REC, 0},
@@ -47,6 +52,22 @@ constexpr FlagWord kPropagation[] = {
     {"slave", MS_SLAVE, 0},           {"rslave", MS_SLAVE | MS_REC, 0},
     {"unbindable", MS_UNBINDABLE, 0}, {"runbindable", MS_UNBINDABLE | MS_REC, 0},
 };
+
+// Folds one word into `out`: a flag, a propagation (the last one wins, as with mount(8))
+// or file-system data.
+void add_word(const std::string& word, MountOptions& out) {
+  for (const FlagWord& f : kFlags) {
+    if (word != f.word) continue;
+    out.flags = (out.flags | f.set) & ~f.clear;
+    return;
+  }
+  for (const FlagWord& f : kPropagation) {
+    if (word != f.word) continue;
+    out.propagation = f.set;
+    return;
+  }
+  out.data.push_back(word);
+}
 
 Error bad(std::string_view option, std::string_view why) {
   return Error(Code::kInvalidArgument,
@@ -71,20 +92,22 @@ Result<MountOptions> parse_mount_options(const std::vector<std::string>& options
     if (o.find('\0') != std::string::npos) return bad(o, "contains a NUL byte");
     if (o.find(',') != std::string::npos) return bad(o, "one option per element, no ','");
     if (o == "remount") return bad(o, "remount is not allowed");
-    bool known = false;
-    for (const FlagWord& f : kFlags) {
-      if (o != f.word) continue;
-      out.flags = (out.flags | f.set) & ~f.clear;
-      known = true;
-    }
-    for (const FlagWord& f : kPropagation) {
-      if (o != f.word) continue;
-      out.propagation = f.set;  // the last one wins, as with mount(8)
-      known = true;
-    }
-    if (!known) out.data.push_back(o);
+    add_word(o, out);
   }
   return out;
+}
+
+MountOptions split_spec_mount_options(const std::vector<std::string>& options) {
+  MountOptions out;
+  for (const std::string& o : options) {
+    if (!o.empty()) add_word(o, out);
+  }
+  return out;
+}
+
+unsigned long bind_remount_flags(unsigned long flags) {
+  return flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
+                  MS_RELATIME | MS_STRICTATIME);
 }
 
 Result<void> validate_clean_path(const std::string& path, std::string_view what) {

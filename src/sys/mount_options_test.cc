@@ -39,5 +39,43 @@ TEST(MountOptions, EmptyListIsNothing) {
   EXPECT_EQ(o->data_string(), "");
 }
 
+TEST(MountOptions, KnowsEveryMount8FlagWord) {
+  auto o = parse_mount_options({"mand", "nostrictatime", "lazytime", "strictatime", "nomand"});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->flags, static_cast<unsigned long>(MS_LAZYTIME | MS_STRICTATIME));
+  EXPECT_TRUE(o->data.empty());
+}
+
+// The guest container engine's spec mounts (formerly agent/container/mount_options).
+TEST(SpecMountOptions, FlagsPropagationAndData) {
+  MountOptions o =
+      split_spec_mount_options({"nosuid", "strictatime", "mode=755", "size=65536k", "rprivate"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_NOSUID | MS_STRICTATIME));
+  EXPECT_EQ(o.propagation, static_cast<unsigned long>(MS_PRIVATE | MS_REC));
+  EXPECT_EQ(o.data_string(), "mode=755,size=65536k");
+  EXPECT_EQ(o.flags & MS_BIND, 0u);
+}
+
+TEST(SpecMountOptions, BindAndLaterOptionsWin) {
+  MountOptions o = split_spec_mount_options({"rbind", "ro", "rw", "nodev"});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_BIND | MS_REC | MS_NODEV));
+  EXPECT_EQ(bind_remount_flags(o.flags), static_cast<unsigned long>(MS_NODEV));
+  EXPECT_EQ(o.data_string(), "");
+}
+
+TEST(SpecMountOptions, AcceptsWhatTheStrictParserRefuses) {
+  MountOptions o = split_spec_mount_options(
+      {"remount", "", "context=\"system_u:object_r:container_file_t:s0:c1,c2\""});
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_REMOUNT));
+  EXPECT_EQ(o.data_string(), "context=\"system_u:object_r:container_file_t:s0:c1,c2\"");
+}
+
+TEST(SpecMountOptions, Empty) {
+  MountOptions o = split_spec_mount_options({});
+  EXPECT_EQ(o.flags, 0u);
+  EXPECT_EQ(o.propagation, 0u);
+  EXPECT_EQ(o.data_string(), "");
+}
+
 }  // namespace
 }  // namespace kata::sys

@@ -1,10 +1,7 @@
 #include "e2e/leak_check.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -12,6 +9,7 @@
 #include "common/fs.h"
 #include "common/strings.h"
 #include "e2e/ctr_process.h"
+#include "sys/proc_scan.h"
 
 namespace kata::e2e {
 namespace {
@@ -80,28 +78,11 @@ std::string shim_socket_path(const std::string& containerd_address, const std::s
   return std::string(kShimSocketDir) + "/" + r->out.substr(0, 64);
 }
 
-std::vector<std::pair<int, std::string>> processes_mentioning(const std::string& needle) {
-  std::vector<std::pair<int, std::string>> found;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    int pid = std::atoi(name.c_str());
-    if (pid == ::getpid()) continue;
-    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
-    if (!cmdline || cmdline->find(needle) == std::string::npos) continue;
-    std::string shown = *cmdline;
-    std::replace(shown.begin(), shown.end(), '\0', ' ');
-    found.emplace_back(pid, std::string(trim(shown)));
-  }
-  return found;
-}
-
 LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
                                const std::string& ns, const std::set<std::string>& sockets_before) {
   LeakReport report;
-  for (const auto& [pid, cmdline] : processes_mentioning(id))
-    report.leaks.push_back(fmt::format("process {}: {}", pid, cmdline));
+  for (const sys::ProcessMention& p : sys::processes_mentioning(id))
+    report.leaks.push_back(fmt::format("process {}: {}", p.pid, p.cmdline));
   check_mounts(id, report);
   for (const std::string& dir :
        {"/run/kata-containers/" + id, "/run/kata-containers/shared/sandboxes/" + id}) {

@@ -32,7 +32,4 @@ std::string shim_socket_path(const std::string& containerd_address, const std::s
 LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
                                const std::string& ns, const std::set<std::string>& sockets_before);
 
-// Processes (pid and command line) whose command line contains `needle`, except ourselves.
-std::vector<std::pair<int, std::string>> processes_mentioning(const std::string& needle);
-
 }  // namespace kata::e2e

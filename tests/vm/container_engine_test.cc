@@ -16,24 +16,12 @@
 
 #include "common/fs.h"
 #include "runtime/guest_vm.h"
+#include "vm/vm_test_util.h"
 
 namespace kata::runtime {
 namespace {
 
-std::string guest_dir() {
-  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
-  return env && *env ? env : KATA_BUILD_GUEST_DIR;
-}
-
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
-    if (cmdline && cmdline->find(needle) != std::string::npos)
-      found.push_back(entry.path().string());
-  }
-  return found;
-}
+using vm_test::guest_dir;
 
 // Builds <dir>/testroot.cpio: /testroot with busybox and its applet links.
 Result<std::string> make_testroot_cpio(const std::string& dir) {
@@ -99,8 +87,7 @@ class ContainerEngineTest : public ::testing::Test {
       EXPECT_TRUE(down) << down.error().message();
       guest_.reset();
     }
-    EXPECT_TRUE(processes_mentioning(options_.run_root).empty()) << "a process of the VM is left";
-    EXPECT_FALSE(fs::exists(options_.run_root + "/" + options_.id)) << "the run dir is left";
+    vm_test::expect_nothing_left(options_.run_root, options_.id);
     (void)fs::remove_all(run_root_);
   }
 

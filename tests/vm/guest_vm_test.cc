@@ -6,32 +6,14 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <cerrno>
-#include <cstdlib>
-#include <filesystem>
-
 #include "common/fs.h"
+#include "vm/vm_test_util.h"
 
 namespace kata::runtime {
 namespace {
 
-std::string guest_dir() {
-  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
-  return env && *env ? env : KATA_BUILD_GUEST_DIR;
-}
-
-bool process_alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
-
-// Every process whose command line mentions `needle` (QEMU names its run dir).
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
-    if (cmdline && cmdline->find(needle) != std::string::npos)
-      found.push_back(entry.path().string());
-  }
-  return found;
-}
+using vm_test::guest_dir;
+using vm_test::process_alive;
 
 class GuestVmTest : public ::testing::Test {
  protected:
@@ -54,8 +36,7 @@ class GuestVmTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    EXPECT_TRUE(processes_mentioning(run_root_).empty()) << "a process of the VM is left";
-    EXPECT_FALSE(fs::exists(run_root_ + "/" + options_.id)) << "the run dir is left";
+    vm_test::expect_nothing_left(run_root_, options_.id);
     (void)fs::remove_all(run_root_);
   }
 

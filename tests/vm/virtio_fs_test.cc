@@ -5,34 +5,19 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <cerrno>
-#include <cstdlib>
 #include <filesystem>
 
 #include "common/fs.h"
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
 #include "runtime/guest_vm.h"
+#include "vm/vm_test_util.h"
 
 namespace kata::runtime {
 namespace {
 
-std::string guest_dir() {
-  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
-  return env && *env ? env : KATA_BUILD_GUEST_DIR;
-}
-
-bool process_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH); }
-
-std::vector<std::string> processes_mentioning(const std::string& needle) {
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    Result<std::string> cmdline = fs::read_file(entry.path().string() + "/cmdline");
-    if (cmdline && cmdline->find(needle) != std::string::npos)
-      found.push_back(entry.path().string());
-  }
-  return found;
-}
+using vm_test::guest_dir;
+using vm_test::process_alive;
 
 grpc::Storage shared_storage(const std::string& tag = resource::kSharedFsTag) {
   grpc::Storage s;
@@ -71,9 +56,8 @@ class VirtioFsTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    EXPECT_TRUE(processes_mentioning(run_root_).empty()) << "a QEMU or virtiofsd is left";
+    vm_test::expect_nothing_left(run_root_, options_.id);  // neither QEMU nor virtiofsd
     EXPECT_FALSE(process_alive(virtiofsd_pid_)) << "virtiofsd pid " << virtiofsd_pid_;
-    EXPECT_FALSE(fs::exists(run_root_ + "/" + options_.id)) << "the run dir is left";
     auto mounts = resource::list_mounts_under(run_root_);
     ASSERT_TRUE(mounts);
     EXPECT_TRUE(mounts->empty()) << "left mounted: " << mounts->front().mount_point;

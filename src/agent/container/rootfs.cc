@@ -11,11 +11,11 @@
 
 #include "agent/container/devices.h"
 #include "agent/container/in_root.h"
-#include "agent/container/mount_options.h"
 #include "agent/init/mounts.h"
 #include "common/fs.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
+#include "sys/mount_options.h"
 
 namespace kata::agent::container {
 namespace {
@@ -30,14 +30,16 @@ Result<void> do_mount(const std::string& source, const std::string& target, cons
   return {};
 }
 
-bool is_bind(const Mount& m, const MountOptions& opts) { return m.type == "bind" || opts.bind(); }
+bool is_bind(const Mount& m, const sys::MountOptions& opts) {
+  return m.type == "bind" || (opts.flags & MS_BIND) != 0;
+}
 
 Result<void> mount_one(int root_fd, const Mount& m) {
   if (m.destination.empty() || m.destination[0] != '/') {
     return Error(Code::kInvalidArgument,
                  fmt_path("mount destination is not absolute", m.destination));
   }
-  MountOptions opts = parse_mount_options(m.options);
+  sys::MountOptions opts = sys::split_spec_mount_options(m.options);
   Leaf leaf = Leaf::kDirectory;
   if (is_bind(m, opts)) {
     struct stat st;
@@ -56,14 +58,16 @@ Result<void> mount_one(int root_fd, const Mount& m) {
                       "", m.destination));
   } else {
     KATA_TRY(do_mount(m.source.empty() ? m.type : m.source, target, m.type.c_str(),
-                      opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT), opts.data, m.destination));
+                      opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT), opts.data_string(),
+                      m.destination));
   }
   // The mount is above the fd we hold: reopen to reach it.
   KATA_ASSIGN_OR_RETURN(UniqueFd mounted, open_in_root(root_fd, m.destination, false));
   std::string mounted_path = fd_path(mounted.get());
-  if (is_bind(m, opts) && bind_remount_flags(opts.flags) != 0) {
+  if (is_bind(m, opts) && sys::bind_remount_flags(opts.flags) != 0) {
     KATA_TRY(do_mount("", mounted_path, nullptr,
-                      MS_BIND | MS_REMOUNT | bind_remount_flags(opts.flags), "", m.destination));
+                      MS_BIND | MS_REMOUNT | sys::bind_remount_flags(opts.flags), "",
+                      m.destination));
   }
   if (opts.propagation != 0) {
     KATA_TRY(do_mount("", mounted_path, nullptr, opts.propagation, "", m.destination));
@@ -169,7 +173,7 @@ Result<void> finish_rootfs(const ContainerSpec& spec) {
     KATA_TRY(do_mount("", "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, "", "/"));
   }
   if (!spec.rootfs_propagation.empty()) {
-    MountOptions prop = parse_mount_options({spec.rootfs_propagation});
+    sys::MountOptions prop = sys::split_spec_mount_options({spec.rootfs_propagation});
     if (prop.propagation == 0) {
       return Error(Code::kInvalidArgument,
                    fmt_path("bad rootfsPropagation", spec.rootfs_propagation));

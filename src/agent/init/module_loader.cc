@@ -29,6 +29,20 @@ Result<void> load_module_file(const std::string& path, const std::string& params
   return {};
 }
 
+// A module another thread is loading exists (finit_module says EEXIST, its
+// initstate reads "coming") before its init ran: what it registers (a file
+// system, a driver) is not there yet. Wait for "live".
+Result<void> wait_until_live(const std::string& name) {
+  const std::string state_path = "/sys/module/" + name + "/initstate";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Result<std::string> state = fs::read_file(state_path);
+    if (state && state->starts_with("live")) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return Error(Code::kDeadlineExceeded, "module " + name + ": not live after 10 s");
+}
+
 std::string resolve(const std::string& modules_dir, const std::string& path) {
   return path.starts_with('/') ? path : modules_dir + "/" + path;
 }
@@ -59,9 +73,14 @@ Result<void> load_modules(const std::string& modules_dir, const std::vector<std:
   for (const std::string& path : plan.load) {
     // Loaded already (a dependency of an earlier batch): finit_module would
     // read and check the whole file before saying EEXIST.
-    if (fs::exists("/sys/module/" + module_name_from_path(path) + "/initstate")) continue;
+    const std::string name = module_name_from_path(path);
+    if (fs::exists("/sys/module/" + name + "/initstate")) {
+      Result<void> live = wait_until_live(name);
+      if (!live && !first_error) first_error = std::move(live).error();
+      continue;
+    }
     auto start = std::chrono::steady_clock::now();
-    auto p = params.find(module_name_from_path(path));
+    auto p = params.find(name);
     Result<void> loaded =
         load_module_file(resolve(modules_dir, path), p == params.end() ? "" : p->second);
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -72,7 +91,9 @@ Result<void> load_modules(const std::string& modules_dir, const std::vector<std:
       if (!first_error) first_error = std::move(loaded).error();
       continue;
     }
-    log::debug("module {} loaded ({} ms)", module_name_from_path(path), ms);
+    log::debug("module {} loaded ({} ms)", name, ms);
+    Result<void> live = wait_until_live(name);  // EEXIST: another thread loads it
+    if (!live && !first_error) first_error = std::move(live).error();
   }
   if (first_error) return std::move(*first_error);
   return {};

@@ -14,12 +14,12 @@ namespace kata::agent {
 
 // grpc.Storage in our terms (rpc/convert does the mapping).
 struct StorageSpec {
-  std::string driver;  // "virtio-fs", "ephemeral", "local"
-  std::vector<std::string> driver_options;
-  std::string source;  // fs tag, device, ...
-  std::string fstype;
-  std::vector<std::string> options;  // mount options, one per element
-  std::string mount_point;           // absolute guest path
+  std::string driver = {};  // "virtio-fs", "ephemeral", "local"
+  std::vector<std::string> driver_options = {};
+  std::string source = {};  // fs tag, device, ...
+  std::string fstype = {};
+  std::vector<std::string> options = {};  // mount options, one per element
+  std::string mount_point = {};           // absolute guest path
 };
 
 // What a handler did, so that it can be undone when a later storage fails.

@@ -36,18 +36,6 @@ void remove_socket(const std::string& path) {
   }
 }
 
-// The tail as one line, for an error message: "line; line; line".
-std::string one_line(const std::string& tail) {
-  std::string out;
-  for (const std::string& line : split(tail, '\n')) {
-    std::string_view t = trim(line);
-    if (t.empty()) continue;
-    if (!out.empty()) out += "; ";
-    out += t;
-  }
-  return out.empty() ? "(no output)" : out;
-}
-
 }  // namespace
 
 std::string guest_kernel_cmdline(const VmConfig& c) {

@@ -1,11 +1,10 @@
 #include "hypervisor/testing/vm_test_env.h"
 
-#include <dirent.h>
-
 #include <cstdlib>
 
 #include "common/fs.h"
 #include "config/config.h"
+#include "sys/proc_scan.h"
 
 namespace kata::hypervisor::testing {
 
@@ -19,15 +18,7 @@ std::string test_kernel(const char* build_default) {
 
 std::vector<int> processes_mentioning(const std::string& needle) {
   std::vector<int> pids;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) return pids;
-  while (dirent* e = ::readdir(proc)) {
-    int pid = std::atoi(e->d_name);
-    if (pid <= 0) continue;
-    Result<std::string> cmdline = fs::read_file("/proc/" + std::string(e->d_name) + "/cmdline");
-    if (cmdline && cmdline->find(needle) != std::string::npos) pids.push_back(pid);
-  }
-  ::closedir(proc);
+  for (const sys::ProcessMention& p : sys::processes_mentioning(needle)) pids.push_back(p.pid);
   return pids;
 }
 

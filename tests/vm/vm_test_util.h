@@ -1,0 +1,36 @@
+#pragma once
+
+// What the VM tests in this folder share: where the guest image is, and the checks every
+// VM test ends with. Header-only; link kata_vm_test_util, which defines
+// KATA_BUILD_GUEST_DIR.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+
+#include "common/fs.h"
+#include "sys/proc_scan.h"
+
+namespace kata::vm_test {
+
+// $KATA_TEST_GUEST_DIR, else build/guest, where scripts/setup puts the image.
+inline std::string guest_dir() {
+  const char* env = std::getenv("KATA_TEST_GUEST_DIR");
+  return env && *env ? env : KATA_BUILD_GUEST_DIR;
+}
+
+// A pid of 0 means "never started" (kill(0, 0) would ask about our own process group).
+inline bool process_alive(pid_t pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH); }
+
+// The end of every VM test: no process names the run root (QEMU and virtiofsd name it in
+// their arguments) and the run dir of sandbox `id` is gone.
+inline void expect_nothing_left(const std::string& run_root, const std::string& id) {
+  for (const sys::ProcessMention& p : sys::processes_mentioning(run_root))
+    ADD_FAILURE() << "a process of the VM is left: " << p.pid << " " << p.cmdline;
+  EXPECT_FALSE(fs::exists(run_root + "/" + id)) << "the run dir is left";
+}
+
+}  // namespace kata::vm_test
