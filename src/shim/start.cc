@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/fs.h"
 #include "common/log.h"
 #include "shim/address.h"
 #include "shim/bundle.h"
@@ -69,9 +70,8 @@ Result<std::string> listen_and_spawn(const ShimFlags& flags, const std::string& 
   std::string address = socket_address(flags.address, flags.namespace_, flags.id);
   KATA_ASSIGN_OR_RETURN(std::string path, socket_path(address));
   std::string dir = path.substr(0, path.rfind('/'));
-  if (::mkdir(dir.c_str(), 0711) != 0 && errno != EEXIST) {
-    return Error::from_errno(errno, "create `" + dir + "`");
-  }
+  // /run/containerd may not exist yet: containerd's state dir can be elsewhere.
+  KATA_TRY(fs::mkdir_all(dir, 0711));
   // listen_unix replaces a stale socket; EADDRINUSE means a live shim answers there.
   Result<UniqueFd> listener = sys::listen_unix(path);
   if (!listener && listener.error().sys_errno() == EADDRINUSE) return address;
