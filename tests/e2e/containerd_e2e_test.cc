@@ -17,6 +17,7 @@
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
 #include "e2e/leak_check.h"
+#include "sys/proc_scan.h"
 
 namespace kata::e2e {
 namespace {
@@ -156,8 +157,13 @@ TEST(LeakCheck, SeesEveryKindOfLeftover) {
   }
   Result<CtrResult> mounted = run_captured({"mount", "-t", "tmpfs", "none", mount_point}, 10s);
   ASSERT_TRUE(mounted && mounted->exit_code == 0) << (mounted ? mounted->describe() : "");
-  auto sleeper = BackgroundProcess::spawn({"sh", "-c", "exec sleep 60", id});
+  // The id stays in its command line (as argv[0]) after the exec.
+  auto sleeper = BackgroundProcess::spawn({"bash", "-c", "exec -a \"$0\" sleep 60", id});
   ASSERT_TRUE(sleeper);
+  // Between fork and exec the child still shows this test's command line.
+  for (int i = 0; i < 500 && sys::processes_mentioning(id).empty(); ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
 
   LeakReport report = check_sandbox_leaks(id, "/tmp/none/c.sock", "ns", before);
   std::string all = report.describe();
