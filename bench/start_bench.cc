@@ -117,6 +117,41 @@ int fail(const std::string& message) {
   return 1;
 }
 
+struct Medians {
+  double runc = 0, kata = 0, bare = 0;
+};
+
+// Alternates the three measurements, so that the machine's drift hits them alike.
+Result<Medians> measure(e2e::ContainerdEnv& env, const config::Config& c, const bench::Args& a) {
+  std::string bare_dir = env.dir() + "/bare";
+  std::vector<double> runc, kata, bare;
+  for (int i = 0; i < a.runs; ++i) {
+    KATA_ASSIGN_OR_RETURN(double r,
+                          ctr_run_true(env, e2e::kRuncRuntime, env.unique_id("bench-runc")));
+    KATA_ASSIGN_OR_RETURN(double k,
+                          ctr_run_true(env, e2e::kKataRuntime, env.unique_id("bench-kata")));
+    KATA_ASSIGN_OR_RETURN(double b, bench::bare_boot(c, a.kernel, a.baseline_initrd, bare_dir));
+    std::printf("run %d: runc %.3f s, kata %.3f s, bare QEMU %.3f s\n", i + 1, r, k, b);
+    std::fflush(stdout);
+    runc.push_back(r);
+    kata.push_back(k);
+    bare.push_back(b);
+  }
+  return Medians{bench::median(runc), bench::median(kata), bench::median(bare)};
+}
+
+void print_memory(const SandboxMemory& m, int vm_mib) {
+  std::printf(
+      "idle sandbox, host PSS: QEMU %.1f MiB + virtiofsd %.1f MiB + shim %.1f MiB = "
+      "%.1f MiB\n",
+      mib(m.qemu_kb), mib(m.virtiofsd_kb), mib(m.shim_kb),
+      mib(m.qemu_kb + m.virtiofsd_kb + m.shim_kb));
+  std::printf(
+      "idle sandbox, guest RAM touched: %.1f MiB resident of QEMU's %d MiB guest RAM "
+      "mapping; guest MemTotal-MemAvailable %.1f MiB\n",
+      mib(m.guest_rss_kb), vm_mib, mib(m.guest_used_kb));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,51 +177,21 @@ int main(int argc, char** argv) {
   options.vm_memory_mib = static_cast<int>(c.hypervisor.default_memory);
   options.extra_hypervisor_toml = "machine_type = \"" + a.machine + "\"";
   std::string shim = options.shim_dir + "/containerd-shim-kata-v2";
-  bool have_shim = fs::exists(shim);
+  if (!fs::exists(shim)) return fail("no `" + shim + "`: build the project first");
   auto env = e2e::ContainerdEnv::start(options);
   if (!env) return fail(env.error().message());
 
-  std::string bare_dir = (*env)->dir() + "/bare";
-  std::vector<double> runc, kata, bare;
-  for (int i = 0; i < a.runs; ++i) {
-    Result<double> r = ctr_run_true(**env, e2e::kRuncRuntime, (*env)->unique_id("bench-runc"));
-    if (!r) return fail(r.error().message());
-    Result<double> k = 0.0;
-    if (have_shim) k = ctr_run_true(**env, e2e::kKataRuntime, (*env)->unique_id("bench-kata"));
-    if (!k) return fail(k.error().message());
-    Result<double> b = bench::bare_boot(c, a.kernel, a.baseline_initrd, bare_dir);
-    if (!b) return fail(b.error().message());
-    if (have_shim)
-      std::printf("run %d: runc %.3f s, kata %.3f s, bare QEMU %.3f s\n", i + 1, *r, *k, *b);
-    else
-      std::printf("run %d: runc %.3f s, bare QEMU %.3f s\n", i + 1, *r, *b);
-    std::fflush(stdout);
-    runc.push_back(*r);
-    kata.push_back(*k);
-    bare.push_back(*b);
-  }
-  double mr = bench::median(runc), mk = bench::median(kata), mb = bench::median(bare);
+  Result<Medians> med = measure(**env, c, a);
+  if (!med) return fail(med.error().message());
   std::printf("machine %s, accel tcg, %d MiB guest, %d runs each\n", a.machine.c_str(),
               options.vm_memory_mib, a.runs);
-  std::printf("median ctr run --rm true, runc:  %.3f s\n", mr);
-  std::printf("median bare QEMU boot to power-off: %.3f s\n", mb);
-  if (!have_shim)
-    return fail("cannot measure io.containerd.kata.v2: `" + shim +
-                "` does not exist (the Kata++ shim is not built yet); no kata figures");
-  std::printf("median ctr run --rm true, kata:  %.3f s\n", mk);
-
+  std::printf("median ctr run --rm true, runc:  %.3f s\n", med->runc);
+  std::printf("median bare QEMU boot to power-off: %.3f s\n", med->bare);
+  std::printf("median ctr run --rm true, kata:  %.3f s\n", med->kata);
   Result<SandboxMemory> m = idle_sandbox_memory(**env, options.vm_memory_mib);
   if (!m) return fail("idle sandbox memory: " + m.error().message());
-  std::printf(
-      "idle sandbox, host PSS: QEMU %.1f MiB + virtiofsd %.1f MiB + shim %.1f MiB = "
-      "%.1f MiB\n",
-      mib(m->qemu_kb), mib(m->virtiofsd_kb), mib(m->shim_kb),
-      mib(m->qemu_kb + m->virtiofsd_kb + m->shim_kb));
-  std::printf(
-      "idle sandbox, guest RAM touched: %.1f MiB resident of QEMU's %d MiB guest RAM "
-      "mapping; guest MemTotal-MemAvailable %.1f MiB\n",
-      mib(m->guest_rss_kb), options.vm_memory_mib, mib(m->guest_used_kb));
-  std::printf("ratio kata/runc: %.2f\n", mk / mr);
-  std::printf("ratio kata/bare-qemu: %.2f\n", mk / mb);
+  print_memory(*m, options.vm_memory_mib);
+  std::printf("ratio kata/runc: %.2f\n", med->kata / med->runc);
+  std::printf("ratio kata/bare-qemu: %.2f\n", med->kata / med->bare);
   return 0;
 }

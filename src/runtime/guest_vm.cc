@@ -108,22 +108,26 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   }
   guest->vm_ = std::move(*qemu_vm);
 
+  KATA_TRY(guest->connect_agent(config, vm.vsock_guest_cid, started).context(what));
+  return guest;
+}
+
+Result<void> GuestVm::connect_agent(const config::Config& config, uint32_t cid,
+                                    std::chrono::steady_clock::time_point started) {
   auto deadline = started + std::chrono::seconds(config.agent.dial_timeout);
-  auto address = agent_address(*guest->vm_, guest->channel_, vm.vsock_guest_cid);
-  auto qemu_alive = [&] { return !guest->vm_->wait_for_exit(std::chrono::milliseconds(0)).ok(); };
+  auto address = agent_address(*vm_, channel_, cid);
+  auto qemu_alive = [&] { return !vm_->wait_for_exit(std::chrono::milliseconds(0)).ok(); };
   auto agent = agent_client::TtrpcAgent::connect(address, deadline, qemu_alive);
   if (!agent) {
-    std::string tail = guest->vm_->console_log_tail(kConsoleTailLines);
-    (void)guest->vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
-    guest->release();
+    std::string tail = vm_->console_log_tail(kConsoleTailLines);
+    (void)vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
+    release();
     Error err = std::move(agent).error();
-    return Error(err.code(),
-                 what + ": " + err.message() + "\nguest console (last lines):\n" + tail);
+    return Error(err.code(), err.message() + "\nguest console (last lines):\n" + tail);
   }
-  guest->agent_ = std::move(*agent);
-  guest->boot_to_ready_ =
-      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  return guest;
+  agent_ = std::move(*agent);
+  boot_to_ready_ = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  return {};
 }
 
 Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {

@@ -69,6 +69,10 @@ class GuestVm {
  private:
   GuestVm() = default;
   Result<void> start_share(const config::Config& config, const std::string& shared_dir);
+  // Waits for the agent's first answer; on failure stops QEMU and releases
+  // everything, and the error carries the guest console's last lines.
+  Result<void> connect_agent(const config::Config& config, uint32_t vsock_cid,
+                             std::chrono::steady_clock::time_point started);
   // Drops the agent, QEMU (killed if running), virtiofsd and the share, and
   // removes the run dir: after it nothing of the VM is left on the host.
   void release();

@@ -9,6 +9,7 @@
 #include "agent_client/agent.h"
 #include "common/result.h"
 #include "config/config.h"
+#include "resource/rootfs.h"
 #include "runtime/guest_vm.h"
 
 namespace kata::runtime {
@@ -17,11 +18,7 @@ constexpr char kDefaultSharedRoot[] = "/run/kata-containers/shared/sandboxes";
 
 // One rootfs mount as containerd passes it in CreateTaskRequest.rootfs
 // (typically one `overlay`, or a `bind` for the native snapshotter).
-struct RootfsMount {
-  std::string type;
-  std::string source;
-  std::vector<std::string> options;
-};
+using RootfsMount = resource::MountSpec;
 
 struct ContainerConfig {
   std::string id;

@@ -29,8 +29,7 @@ std::string bundle_rootfs(const grpc::Spec& spec, const std::string& bundle) {
 
 std::vector<resource::MountSpec> rootfs_mounts(const grpc::Spec& spec,
                                                const ContainerConfig& config) {
-  std::vector<resource::MountSpec> mounts;
-  for (const RootfsMount& m : config.rootfs) mounts.push_back({m.type, m.source, m.options});
+  std::vector<resource::MountSpec> mounts = config.rootfs;
   // No mounts from containerd: the bundle holds the rootfs directory itself.
   if (mounts.empty()) mounts.push_back({"bind", bundle_rootfs(spec, config.bundle), {"rbind"}});
   return mounts;

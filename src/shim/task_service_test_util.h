@@ -17,6 +17,7 @@
 #include "runtime/testing/fake_sandbox.h"
 #include "shim/events.h"
 #include "shim/task_service.h"
+#include "ttrpc/testing/test_util.h"
 
 namespace kata::shim::testing {
 
@@ -60,21 +61,7 @@ class RecordingSink : public EventSink {
   std::vector<std::pair<std::string, google::protobuf::Any>> events_;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = (std::filesystem::temp_directory_path() / "shim-XXXXXX").string();
-    if (::mkdtemp(path_.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::kata::ttrpc::testing::TempDir;
 
 // A bundle with a minimal valid config.json; `annotations` is a JSON object body.
 inline std::string make_bundle(const std::string& dir, const std::string& name,
