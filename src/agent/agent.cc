@@ -122,7 +122,10 @@ Result<void> boot_and_serve() {
   // A driver that fails to load is not fatal by itself: the channel decides.
   Result<void> loaded = load_modules(modules_dir, modules.channel);
   if (!loaded) log::warn("{}", loaded.error().message());
-  BackgroundModuleLoad later_modules(modules_dir, modules.later);
+  // The transport's driver has found the VM's devices by now.
+  DeviceModules later = drop_absent_device_drivers(modules.later, virtio_device_ids("/sys"));
+  for (const std::string& m : later.absent) log::debug("module {} skipped: no such device", m);
+  BackgroundModuleLoad later_modules(modules_dir, later.load);
 
   KATA_ASSIGN_OR_RETURN(Channel channel, choose_channel(opts.channel));
   RealGuestOs os;

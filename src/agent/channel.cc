@@ -74,17 +74,20 @@ bool has_virtio_mmio_devices(const std::string& sysfs_root) {
   });
 }
 
-bool has_virtio_console(const std::string& sysfs_root) {
+std::set<int> virtio_device_ids(const std::string& sysfs_root) {
+  std::set<int> ids;
   std::error_code ec;
   std::filesystem::directory_iterator it(sysfs_root + "/bus/virtio/devices", ec);
-  if (ec) return false;
+  if (ec) return ids;
   for (const auto& entry : it) {
     Result<std::string> id = fs::read_file(entry.path().string() + "/device");
-    if (id && std::strtol(std::string(trim(*id)).c_str(), nullptr, 0) == kVirtioIdConsole) {
-      return true;
-    }
+    if (id) ids.insert(static_cast<int>(std::strtol(std::string(trim(*id)).c_str(), nullptr, 0)));
   }
-  return false;
+  return ids;
+}
+
+bool has_virtio_console(const std::string& sysfs_root) {
+  return virtio_device_ids(sysfs_root).count(kVirtioIdConsole) > 0;
 }
 
 std::string Channel::describe() const {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,11 @@ inline constexpr unsigned kVsockPort = 1024;
 // The device node of the virtio-serial port called `name`, found through
 // <sysfs_root>/class/virtio-ports/*/name ("/dev/vport1p1"), or nullopt.
 std::optional<std::string> find_serial_port(const std::string& sysfs_root, std::string_view name);
+
+// The virtio device ids ("device" in sysfs: 1 net, 2 block, 3 console, 26 fs...)
+// of the devices on the virtio bus, whatever their transport. Empty before the
+// transport's driver (virtio_mmio, virtio_pci) has loaded.
+std::set<int> virtio_device_ids(const std::string& sysfs_root);
 
 // Whether any virtio console device (virtio device id 3) exists: only then can
 // a named port still appear; the host announces ports after the driver binds.

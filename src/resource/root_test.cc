@@ -122,7 +122,7 @@ TEST_F(RootTest, RealVirtiofsdStartsAndStopsCleanly) {
   pid_t pid = (*d)->pid();
   EXPECT_EQ(::kill(pid, 0), 0);
   EXPECT_TRUE(fs::exists(c.socket_path));
-  auto ended = (*d)->stop(std::chrono::milliseconds(100));
+  auto ended = (*d)->stop();
   ASSERT_TRUE(ended) << ended.error().message();
   EXPECT_NE(::kill(pid, 0), 0);
   EXPECT_FALSE(fs::exists(c.socket_path));

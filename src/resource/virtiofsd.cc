@@ -1,7 +1,6 @@
 #include "resource/virtiofsd.h"
 
 #include <fmt/format.h>
-#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -26,11 +25,6 @@ void remove_socket(const std::string& path) {
   if (!path.empty() && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
     log::warn("remove `{}`: {}", path, std::strerror(errno));
   }
-}
-
-bool has_exited(int pidfd) {
-  pollfd p{.fd = pidfd, .events = POLLIN, .revents = 0};
-  return ::poll(&p, 1, 0) > 0;
 }
 
 }  // namespace
@@ -113,20 +107,7 @@ void Virtiofsd::kill_and_reap() {
   config_.socket_path.clear();
 }
 
-Result<sys::ExitStatus> Virtiofsd::stop(std::chrono::milliseconds timeout) {
-  if (process_.reaped()) {
-    kill_and_reap();
-    return process_.wait_for(std::nullopt);
-  }
-  // Polled rather than wait_for(): that would reap the leader before the group kill.
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!has_exited(process_.pidfd()) && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{.fd = process_.pidfd(), .events = POLLIN, .revents = 0};
-    (void)::poll(&p, 1, static_cast<int>(kPoll.count()));
-  }
-  if (!has_exited(process_.pidfd())) {
-    log::debug("virtiofsd pid {} still running after {} ms, killing it", pid(), timeout.count());
-  }
+Result<sys::ExitStatus> Virtiofsd::stop() {
   kill_and_reap();
   return std::move(process_.wait_for(std::nullopt)).context("stop virtiofsd");
 }

@@ -46,9 +46,9 @@ class Virtiofsd {
   bool exited() const { return process_.reaped(); }
   const std::string& socket_path() const { return config_.socket_path; }
 
-  // Gives the daemon `timeout` to exit by itself (QEMU gone), then kills its group.
-  // Returns how it ended.
-  Result<sys::ExitStatus> stop(std::chrono::milliseconds timeout);
+  // Kills its group unless it has exited already, and returns how it ended. No
+  // grace period: its work ends with QEMU's and it keeps nothing worth a clean exit.
+  Result<sys::ExitStatus> stop();
 
   std::string log_tail(size_t n_lines) const;
 

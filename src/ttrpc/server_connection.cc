@@ -26,7 +26,14 @@ std::string call_name(const CallContext& ctx) { return ctx.service + "/" + ctx.m
 Result<std::string> run_handler(const Handler& handler, const CallContext& ctx,
                                 std::string_view payload) {
   try {
-    return handler(ctx, payload);
+    // Per-call latency at debug level: where a container's start time goes, on both ends.
+    auto start = std::chrono::steady_clock::now();
+    Result<std::string> result = handler(ctx, payload);
+    log::debug("ttrpc {}: {} in {} ms", call_name(ctx), result ? "ok" : "failed",
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+                   .count());
+    return result;
   } catch (const std::exception& e) {
     log::warn("ttrpc handler {} threw: {}", call_name(ctx), e.what());
     return Error(Code::kInternal, fmt::format("{}: handler failed: {}", call_name(ctx), e.what()));

@@ -5,10 +5,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "common/unique_fd.h"
 
@@ -35,13 +35,24 @@ struct ChildPlan {
   std::string failure_frame;
 };
 
-[[noreturn]] void child_main(const ChildPlan& plan) {
+// Runs in the child on a stack of its own, sharing the agent's memory until execve
+// (CLONE_VM | CLONE_VFORK): it only reads the plan and makes system calls.
+int child_main(void* arg) {
+  const ChildPlan& plan = *static_cast<const ChildPlan*>(arg);
+  // A handler of the agent's would run here on shared memory: back to the defaults
+  // before any signal is let in. SIG_IGN stays (exec keeps it) except for SIGPIPE,
+  // which the workload expects at its default.
+  struct sigaction dfl = {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction old = {};
+    if (::sigaction(sig, nullptr, &old) != 0) continue;
+    if (old.sa_handler != SIG_DFL && (old.sa_handler != SIG_IGN || sig == SIGPIPE))
+      ::sigaction(sig, &dfl, nullptr);
+  }
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  struct sigaction dfl = {};
-  dfl.sa_handler = SIG_DFL;
-  ::sigaction(SIGPIPE, &dfl, nullptr);
   for (int target = 0; target < 4; ++target) {
     if (plan.fds[target] >= 0 && ::dup2(plan.fds[target], target) < 0) break;
   }
@@ -50,6 +61,23 @@ struct ChildPlan {
   ssize_t unused = ::write(kInitSocketFd, plan.failure_frame.data(), plan.failure_frame.size());
   (void)unused;
   ::_exit(127);
+}
+
+// clone(2) sharing our memory until the child's execve, as posix_spawn does: a copy of
+// the agent's page tables (and the copy-on-write faults after it) costs tens of
+// milliseconds under TCG. All signals stay blocked here until the child has its own.
+Result<pid_t> clone_and_exec(int clone_flags, ChildPlan& plan) {
+  constexpr size_t kStack = 64 * 1024;
+  std::unique_ptr<char[]> stack(new char[kStack]);
+  sigset_t all, old;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &old);
+  int pid = ::clone(child_main, stack.get() + kStack,
+                    clone_flags | CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  int err = errno;
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (pid < 0) return Error::from_errno(err, "clone container init");
+  return pid;
 }
 
 }  // namespace
@@ -74,16 +102,8 @@ Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& 
                  {nullptr},
                  std::string(reinterpret_cast<const char*>(&n), 4) + failure};
 
-  KATA_ASSIGN_OR_RETURN(pid_t pid, reaper.spawn(
-                                       [&]() -> Result<pid_t> {
-                                         long r = ::syscall(SYS_clone, clone_flags | SIGCHLD,
-                                                            nullptr, nullptr, nullptr, nullptr);
-                                         if (r < 0)
-                                           return Error::from_errno(errno, "clone container init");
-                                         if (r == 0) child_main(plan);
-                                         return static_cast<pid_t>(r);
-                                       },
-                                       std::move(on_exit)));
+  KATA_ASSIGN_OR_RETURN(pid_t pid, reaper.spawn([&]() { return clone_and_exec(clone_flags, plan); },
+                                                std::move(on_exit)));
   Result<void> sent = write_frame(ours.get(), encode_config(config));
   if (!sent) {
     ::kill(pid, SIGKILL);

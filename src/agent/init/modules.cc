@@ -1,6 +1,7 @@
 #include "agent/init/modules.h"
 
 #include <algorithm>
+#include <map>
 
 #include "common/strings.h"
 
@@ -65,6 +66,31 @@ BootModules split_boot_modules(const std::vector<std::string>& names, const Boot
     bool now = n == "virtio_pci" || n == "virtio_mmio" || (n == "virtio_console" && needs.serial) ||
                ((n == "vsock" || n == "vmw_vsock_virtio_transport") && needs.vsock);
     (now ? out.channel : out.later).push_back(std::move(n));
+  }
+  return out;
+}
+
+int virtio_device_of_module(std::string_view name) {
+  // Device ids from the virtio specification, section "Device Types".
+  static const std::map<std::string_view, int> kDevices = {
+      {"virtio_net", 1},     {"virtio_blk", 2},
+      {"virtio_console", 3}, {"virtio_rng", 4},
+      {"virtio_balloon", 5}, {"virtio_scsi", 8},
+      {"vsock", 19},         {"vmw_vsock_virtio_transport", 19},
+      {"virtio_mem", 24},    {"fuse", 26},
+      {"virtiofs", 26},      {"virtio_pmem", 27},
+  };
+  auto it = kDevices.find(name);
+  return it == kDevices.end() ? 0 : it->second;
+}
+
+DeviceModules drop_absent_device_drivers(const std::vector<std::string>& names,
+                                         const std::set<int>& present_virtio_ids) {
+  DeviceModules out;
+  for (const std::string& name : names) {
+    int device = virtio_device_of_module(name);
+    bool wanted = device == 0 || present_virtio_ids.count(device) > 0;
+    (wanted ? out.load : out.absent).push_back(name);
   }
   return out;
 }

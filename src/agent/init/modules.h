@@ -51,6 +51,21 @@ struct BootModules {
 };
 BootModules split_boot_modules(const std::vector<std::string>& names, const BootNeeds& needs);
 
+// The virtio device id (1 net, 2 block, 19 vsock, 26 fs...) of the device a module
+// drives, or 0 when it drives none. The image lists vsock and fuse only for their
+// virtio transports, so they count as those devices' drivers.
+int virtio_device_of_module(std::string_view normalized_name);
+
+// Splits `names` into the modules to load and the drivers of virtio devices the VM
+// does not have: under TCG each costs 5-40 ms of the only vCPU while the agent
+// boots. Whoever later meets such a device loads its driver then.
+struct DeviceModules {
+  std::vector<std::string> load;
+  std::vector<std::string> absent;
+};
+DeviceModules drop_absent_device_drivers(const std::vector<std::string>& names,
+                                         const std::set<int>& present_virtio_ids);
+
 // What loading `wanted` takes: module files to load in order, every module
 // after the modules it needs, none twice.
 struct ModulePlan {

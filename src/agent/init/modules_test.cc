@@ -88,6 +88,22 @@ TEST(SplitBootModules, VsockOnQ35NeedsPciAndVsock) {
   EXPECT_EQ(b.skipped, (std::vector<std::string>{"virtio_mmio"}));
 }
 
+TEST(DropAbsentDeviceDrivers, KeepsDriversOfPresentDevicesAndModulesOfNoDevice) {
+  // A microvm with a console (3), an rng (4) and a virtio-fs device (26).
+  DeviceModules d = drop_absent_device_drivers({"vsock", "vmw_vsock_virtio_transport", "virtio_blk",
+                                                "virtio_net", "fuse", "virtiofs", "overlay"},
+                                               {3, 4, 26});
+  EXPECT_EQ(d.load, (std::vector<std::string>{"fuse", "virtiofs", "overlay"}));
+  EXPECT_EQ(d.absent, (std::vector<std::string>{"vsock", "vmw_vsock_virtio_transport", "virtio_blk",
+                                                "virtio_net"}));
+}
+
+TEST(DropAbsentDeviceDrivers, NoDevicesSeenDropsEveryDeviceDriver) {
+  DeviceModules d = drop_absent_device_drivers({"virtio_blk", "virtiofs", "overlay"}, {});
+  EXPECT_EQ(d.load, (std::vector<std::string>{"overlay"}));
+  EXPECT_EQ(d.absent, (std::vector<std::string>{"virtio_blk", "virtiofs"}));
+}
+
 TEST(PlanModuleLoads, DependenciesFirstNoDuplicates) {
   ModuleIndex index = parse_module_index(kModulesDep, kBuiltin);
   auto plan = plan_module_loads(

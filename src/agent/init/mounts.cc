@@ -20,6 +20,9 @@ Result<void> mount_one(const MountSpec& m) {
   if (::mkdir(m.target, m.dir_mode) != 0 && errno != EEXIST) {
     return Error::from_errno(errno, fmt_path("mkdir", m.target));
   }
+  if (m.optional_data && ::mount(m.source, m.target, m.fstype, m.flags, m.optional_data) == 0) {
+    return {};
+  }
   if (::mount(m.source, m.target, m.fstype, m.flags, m.data) != 0) {
     return Error::from_errno(errno, fmt_path(std::string("mount ") + m.fstype + " on", m.target));
   }
@@ -63,7 +66,9 @@ const std::vector<MountSpec>& base_mounts() {
       {"shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
       {"tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", 0755},
       {"tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777", 01777},
-      {"cgroup2", "/sys/fs/cgroup", "cgroup2", kNoExec, nullptr, 0755},
+      // favordynmods (Linux 6.1): moving a process into a cgroup, which every
+      // container process does, skips an RCU grace period: ~15 ms under TCG.
+      {"cgroup2", "/sys/fs/cgroup", "cgroup2", kNoExec, nullptr, 0755, "favordynmods"},
   };
   return mounts;
 }

@@ -16,6 +16,9 @@ struct MountSpec {
   unsigned long flags;
   const char* data;
   int dir_mode;  // for the mount point if it has to be created
+  // Tried first in place of `data`: options that only speed things up, which an
+  // older kernel may reject; the mount then gets `data`.
+  const char* optional_data = nullptr;
 };
 
 // The file systems PID 1 sets up, in order (each target lies on an earlier one).
