@@ -51,6 +51,12 @@ Result<std::vector<std::string>> virtiofsd_argv(const VirtiofsdConfig& c) {
 }
 
 Result<std::unique_ptr<Virtiofsd>> Virtiofsd::start(const VirtiofsdConfig& config) {
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<Virtiofsd> daemon, spawn(config));
+  KATA_TRY(daemon->wait_ready());
+  return daemon;
+}
+
+Result<std::unique_ptr<Virtiofsd>> Virtiofsd::spawn(const VirtiofsdConfig& config) {
   const std::string what = "start virtiofsd";
   KATA_ASSIGN_OR_RETURN(std::vector<std::string> argv, virtiofsd_argv(config).context(what));
   if (config.socket_path.size() > sys::kMaxUnixPathLength) {
@@ -68,10 +74,8 @@ Result<std::unique_ptr<Virtiofsd>> Virtiofsd::start(const VirtiofsdConfig& confi
     remove_socket(config.socket_path);
     return std::move(process).error().context(what);
   }
-  std::unique_ptr<Virtiofsd> daemon(new Virtiofsd(std::move(*process), config));
-  KATA_TRY(daemon->wait_ready());
-  log::debug("virtiofsd pid {} sharing `{}`", daemon->pid(), config.shared_dir);
-  return daemon;
+  log::debug("virtiofsd pid {} sharing `{}`", process->pid(), config.shared_dir);
+  return std::unique_ptr<Virtiofsd>(new Virtiofsd(std::move(*process), config));
 }
 
 Result<void> Virtiofsd::wait_ready() {

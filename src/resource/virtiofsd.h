@@ -34,9 +34,15 @@ Result<std::vector<std::string>> virtiofsd_argv(const VirtiofsdConfig& config);
 // child it runs in its own pid namespace), reap it and remove the socket.
 class Virtiofsd {
  public:
-  // Binds the socket, spawns the daemon and waits until it says it waits for QEMU.
-  // A daemon that dies meanwhile fails this with the end of its output; nothing is left.
+  // Binds the socket and spawns the daemon without waiting for it: QEMU may connect
+  // at once, its connection waits in the socket's backlog until the daemon is ready.
+  static Result<std::unique_ptr<Virtiofsd>> spawn(const VirtiofsdConfig& config);
+  // spawn() and wait_ready(); nothing is left when it fails.
   static Result<std::unique_ptr<Virtiofsd>> start(const VirtiofsdConfig& config);
+
+  // Waits until the daemon says it waits for QEMU. A daemon that died meanwhile (or
+  // hangs past start_timeout) fails this with the end of its output, and is reaped.
+  Result<void> wait_ready();
 
   Virtiofsd(const Virtiofsd&) = delete;
   Virtiofsd& operator=(const Virtiofsd&) = delete;
@@ -55,7 +61,6 @@ class Virtiofsd {
  private:
   Virtiofsd(sys::Process process, VirtiofsdConfig config)
       : process_(std::move(process)), config_(std::move(config)) {}
-  Result<void> wait_ready();
   void kill_and_reap();
 
   sys::Process process_;

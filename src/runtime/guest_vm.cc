@@ -102,7 +102,10 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   auto started = Clock::now();
   Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
   if (!qemu_vm) {
+    // QEMU waits for virtiofsd's handshake: a daemon that failed is the clearer cause.
+    Result<void> share_ready = guest->virtiofsd_ ? guest->virtiofsd_->wait_ready() : Result<void>();
     guest->release();
+    if (!share_ready) return std::move(share_ready).error().context(what);
     return std::move(qemu_vm).error().context(what);
   }
   guest->vm_ = std::move(*qemu_vm);
@@ -189,7 +192,8 @@ Result<void> GuestVm::start_share(const config::Config& config, const std::strin
                                 .log_path = paths.virtiofsd_log,
                                 .cache = hv.virtio_fs_cache,
                                 .extra_args = hv.virtio_fs_extra_args};
-  KATA_ASSIGN_OR_RETURN(virtiofsd_, resource::Virtiofsd::start(vfs));
+  // Not waited for: QEMU's start overlaps the daemon's (boot() checks on it).
+  KATA_ASSIGN_OR_RETURN(virtiofsd_, resource::Virtiofsd::spawn(vfs));
   return {};
 }
 
