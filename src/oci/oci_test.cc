@@ -430,22 +430,21 @@ INSTANTIATE_TEST_SUITE_P(
                 "",
                 "annotation io.kubernetes.cri-o.SandboxID: must be set for a CRI-O pod container"},
         PodCase{"IdWithSlash",
-                {{kCriType, "container"}, {kCriId, "../../etc"}},
+                {{kCriType, "container"}, {kCriId, "a/../../etc"}},
                 ContainerType::kSingle,
                 "",
-                "annotation io.kubernetes.cri.sandbox-id: `../../etc` is not a valid sandbox id "
-                "(1-128 of [A-Za-z0-9_.-], not . or ..)"},
+                "annotation io.kubernetes.cri.sandbox-id: invalid id `a/../../etc`: only letters, "
+                "digits, '-', '_' and '.' are allowed"},
         PodCase{"IdDotDot",
                 {{kCriType, "container"}, {kCriId, ".."}},
                 ContainerType::kSingle,
                 "",
-                "annotation io.kubernetes.cri.sandbox-id: `..` is not a valid sandbox id "
-                "(1-128 of [A-Za-z0-9_.-], not . or ..)"},
+                "annotation io.kubernetes.cri.sandbox-id: invalid id `..`: starts with '.'"},
         PodCase{"EmptyId",
                 {{kCriType, "container"}, {kCriId, ""}},
                 ContainerType::kSingle,
                 "",
-                "annotation io.kubernetes.cri.sandbox-id: must not be empty"}),
+                "annotation io.kubernetes.cri.sandbox-id: invalid id ``: empty"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(OciGuest, AdaptsTheFullSpec) {

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 
+#include "common/id.h"
 #include "oci/oci.h"
 
 namespace kata::oci {
@@ -30,21 +31,9 @@ constexpr std::array<Manager, 3> kManagers = {{
 
 Error invalid(std::string message) { return Error(Code::kInvalidArgument, std::move(message)); }
 
-// The sandbox id names directories (/run/kata-containers/<id>/) and sockets: it must be one
-// safe path component, as containerd's and CRI-O's ids (64 hex digits) are.
+// The sandbox id names directories (/run/kata-containers/<id>/) and sockets.
 Status check_sandbox_id(std::string_view id, std::string_view key) {
-  if (id.empty()) return invalid(fmt::format("annotation {}: must not be empty", key));
-  bool safe = id.size() <= 128 && id != "." && id != ".." &&
-              id.find_first_not_of(
-                  "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                  "0123456789_.-") == std::string_view::npos;
-  if (!safe) {
-    return invalid(
-        fmt::format("annotation {}: `{}` is not a valid sandbox id "
-                    "(1-128 of [A-Za-z0-9_.-], not . or ..)",
-                    key, id));
-  }
-  return {};
+  return validate_id(id).context(fmt::format("annotation {}", key));
 }
 
 Result<std::optional<PodInfo>> from_manager(const grpc::Spec& spec, const Manager& m) {

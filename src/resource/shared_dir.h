@@ -14,7 +14,7 @@ constexpr char kSharedSandboxesRoot[] = "/run/kata-containers/shared/sandboxes";
 constexpr char kSharedFsTag[] = "kataShared";
 constexpr char kGuestSharedDir[] = "/run/kata-containers/shared/containers/";
 
-// <root>/<sandbox id>; the id must have been validated (runtime::validate_id).
+// <root>/<sandbox id>; the id must have been validated (kata::validate_id).
 std::string sandbox_shared_dir(std::string_view sandbox_id,
                                std::string_view root = kSharedSandboxesRoot);
 // <shared dir>/<container id>/rootfs: where mount_rootfs puts a container's rootfs; the

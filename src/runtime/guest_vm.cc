@@ -7,6 +7,7 @@
 
 #include "agent_client/ttrpc_agent.h"
 #include "common/fs.h"
+#include "common/id.h"
 #include "common/log.h"
 #include "hypervisor/host_check.h"
 #include "resource/rootfs.h"
@@ -43,21 +44,6 @@ agent_client::AgentAddress agent_address(const qemu::QemuVm& vm, hypervisor::Cha
 }
 
 }  // namespace
-
-Result<void> validate_id(std::string_view id) {
-  auto bad = [&](const char* why) {
-    return Error(Code::kInvalidArgument, "invalid id `" + std::string(id) + "`: " + why);
-  };
-  if (id.empty()) return bad("empty");
-  if (id.size() > 64) return bad("longer than 64 characters");
-  if (id[0] == '.') return bad("starts with '.'");
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_' || c == '.';
-    if (!ok) return bad("only letters, digits, '-', '_' and '.' are allowed");
-  }
-  return {};
-}
 
 Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
                                                const BootOptions& options) {

@@ -89,8 +89,4 @@ class GuestVm {
   std::chrono::milliseconds boot_to_ready_{0};
 };
 
-// Sandbox ids name directories and sockets: letters, digits, '-', '_', '.',
-// not starting with '.', at most 64 characters.
-Result<void> validate_id(std::string_view id);
-
 }  // namespace kata::runtime

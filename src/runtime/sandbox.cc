@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/fs.h"
+#include "common/id.h"
 #include "common/log.h"
 #include "oci/oci.h"
 #include "resource/rootfs.h"

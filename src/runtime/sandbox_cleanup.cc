@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/fs.h"
+#include "common/id.h"
 #include "common/log.h"
 #include "resource/shared_dir.h"
 #include "runtime/sandbox.h"

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/id.h"
 #include "common/log.h"
 #include "containerd/shim.pb.h"
 #include "runtime/sandbox.h"
@@ -62,7 +63,7 @@ void cleanup(const ShimFlags& flags, const std::string& bundle) {
 
 int run_delete(const ShimFlags& flags) {
   // The id names directories to remove: a hostile one must touch nothing.
-  if (Result<void> valid = runtime::validate_id(flags.id); !valid) {
+  if (Result<void> valid = validate_id(flags.id); !valid) {
     log::error("delete: {}", valid.error().message());
     return 1;
   }

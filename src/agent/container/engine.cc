@@ -1,21 +1,12 @@
 #include "agent/container/engine.h"
 
-
+#include "common/id.h"
 #include "common/log.h"
 
 namespace kata::agent::container {
 namespace {
 constexpr auto kOomPoll = std::chrono::milliseconds(200);
 }  // namespace
-
-Result<void> validate_container_id(const std::string& id) {
-  bool ok = !id.empty() && id.size() <= 128 && id[0] != '.';
-  for (char c : id) {
-    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
-  }
-  if (!ok) return Error(Code::kInvalidArgument, "invalid container id `" + id + "`");
-  return {};
-}
 
 Engine::~Engine() {
   std::map<std::string, std::shared_ptr<Container>> all;
@@ -43,7 +34,7 @@ Result<std::shared_ptr<Process>> Engine::find_process(const std::string& id,
 }
 
 Result<void> Engine::create(ContainerSpec spec, const ttrpc::CancelToken* cancel) {
-  KATA_TRY(validate_container_id(spec.id));
+  KATA_TRY(validate_id(spec.id).context("create container"));
   std::string id = spec.id;
   {
     std::lock_guard lock(mu_);

@@ -67,8 +67,4 @@ class Engine {
   std::condition_variable oom_cv_;  // a process exited: an OOM kill may be pending
 };
 
-// Container ids name cgroups and paths: letters, digits, '-', '_', '.', not
-// starting with '.', 1 to 128 characters.
-Result<void> validate_container_id(const std::string& id);
-
 }  // namespace kata::agent::container
