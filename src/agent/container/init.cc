@@ -32,7 +32,7 @@ Result<void> join_cgroup(const std::string& dir) {
 }
 
 Result<void> report_ready() {
-  return write_frame(kSock, std::string(1, static_cast<char>(InitMsg::kReady)));
+  return write_frame(kSock, encode_ready());
 }
 
 // Waits for StartContainer. EOF: the container was removed before it started.

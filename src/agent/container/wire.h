@@ -42,6 +42,7 @@ constexpr uint32_t kMaxFrame = 4u << 20;
 std::string encode_config(const InitConfig& config);
 Result<InitConfig> decode_config(std::string_view bytes);
 
+std::string encode_ready();
 std::string encode_error(const Error& error);
 std::string encode_pid(pid_t pid);
 std::string encode_console();

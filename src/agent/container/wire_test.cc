@@ -56,6 +56,21 @@ TEST(Wire, ConfigRoundTrip) {
   EXPECT_EQ(d->spec.devices[0].minor, 229);
 }
 
+TEST(Wire, EveryFieldSurvivesTheRoundTrip) {
+  // Re-encoding what was decoded gives the same bytes only if no field got lost.
+  std::string bytes = encode_config(sample());
+  auto d = decode_config(bytes);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(encode_config(*d), bytes);
+}
+
+TEST(Wire, AbsurdCountIsRefusedBeforeAllocating) {
+  std::string bytes = encode_config(sample());
+  // mode and target_pid (8 bytes each), then cgroup_dir's length: claim 4 GiB.
+  for (size_t i = 16; i < 20; ++i) bytes[i] = '\xff';
+  EXPECT_FALSE(decode_config(bytes));
+}
+
 TEST(Wire, TruncatedConfigIsRefused) {
   std::string bytes = encode_config(sample());
   for (size_t n : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 1}) {
@@ -95,7 +110,7 @@ TEST(Wire, ConsoleFrameCarriesTheMasterAndNoOtherFrameDoes) {
   // As an exec's init sends them: its pid, the master, then (create) ready.
   ASSERT_TRUE(write_frame(a.get(), encode_pid(9)));
   ASSERT_TRUE(write_frame(a.get(), encode_console(), pipe_w.get()));
-  ASSERT_TRUE(write_frame(a.get(), std::string(1, static_cast<char>(InitMsg::kReady))));
+  ASSERT_TRUE(write_frame(a.get(), encode_ready()));
   a.reset();
 
   auto pid = read_frame_with_fd(b.get());
