@@ -116,7 +116,7 @@ TEST_F(RootTest, RealVirtiofsdStartsAndStopsCleanly) {
   VirtiofsdConfig c{.shared_dir = dir_ + "/lower",
                     .socket_path = dir_ + "/vfs.sock",
                     .log_path = dir_ + "/vfs.log",
-                    .extra_args = {"--thread-pool-size=1", "-o", "announce_submounts"}};
+                    .extra_args = {"--thread-pool-size=0", "-o", "announce_submounts"}};
   auto d = Virtiofsd::start(c);
   ASSERT_TRUE(d) << d.error().message();
   pid_t pid = (*d)->pid();
