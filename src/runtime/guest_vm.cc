@@ -139,13 +139,9 @@ Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
 
 Result<void> GuestVm::destroy() {
   if (!vm_) return Error(Code::kFailedPrecondition, "destroy VM: already shut down");
-  if (!vm_->exited()) {
-    Result<void> destroyed = agent_->destroy_sandbox();
-    if (!destroyed) log::debug("destroy VM: DestroySandbox: {}", destroyed.error().message());
-  }
-  Result<sys::ExitStatus> stopped = vm_->stop(std::chrono::seconds(2));
+  Result<sys::ExitStatus> killed = vm_->kill();
   release();
-  if (!stopped) return std::move(stopped).error().context("destroy VM");
+  if (!killed) return std::move(killed).error().context("destroy VM");
   return {};
 }
 

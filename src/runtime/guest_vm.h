@@ -60,10 +60,10 @@ class GuestVm {
   // run_dir(), boot_to_ready() and the choices made at boot remain usable.
   Result<void> shutdown(std::chrono::milliseconds timeout);
 
-  // The fast end of a sandbox whose containers are gone: DestroySandbox if
-  // QEMU still runs, then QEMU quits at once instead of waiting for the guest
-  // to power off (nothing in it needs an orderly end: its files live on the
-  // host, written through virtio-fs). Then as shutdown(): everything removed.
+  // The fast end of a sandbox whose containers are gone: QEMU is killed at once,
+  // with no word to the agent and no wait for a power-off (nothing in the guest
+  // needs an orderly end: its files live on the host, written through virtio-fs,
+  // which holds them as they are). Then as shutdown(): everything removed.
   Result<void> destroy();
 
  private:

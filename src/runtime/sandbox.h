@@ -54,7 +54,7 @@ class Sandbox {
   // RemoveContainer in the guest (kills what still runs), then unmounts the
   // container's rootfs from the share. Also works when the VM is gone.
   virtual Result<void> remove_container(const std::string& container_id) = 0;
-  // DestroySandbox, VM off, virtiofsd stopped, and every mount, socket and
+  // QEMU and virtiofsd killed (GuestVm::destroy), and every mount, socket and
   // directory of the sandbox removed. Also works when the VM is gone.
   virtual Result<void> shutdown() = 0;
 };

@@ -1,4 +1,6 @@
 // Delete, Shutdown and the sandbox's end: the other half of the lifecycle.
+#include <algorithm>
+
 #include "common/log.h"
 #include "containerd/events.pb.h"
 #include "shim/convert.h"
@@ -44,17 +46,27 @@ Result<task::DeleteResponse> TaskService::remove_exec(const std::string& id,
 
 // RemoveContainer kills whatever still runs, so the waiters end; after that no
 // thread of the container is left and the VM may go if it was the last one.
+// When the last container has nothing left running, the VM goes first instead:
+// the guest has nothing to clean up that outlives it, and with virtiofsd gone
+// the host unmounts a rootfs that nobody holds.
 Result<task::DeleteResponse> TaskService::remove_container(const std::string& id) {
   std::vector<std::shared_ptr<Process>> processes;
+  bool last = false, vm_first = false;
+  uint32_t vmm_pid = 0;
   {
     std::lock_guard lock(mu_);
     KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> init, find_locked(id, ""));
     processes.push_back(init);
     for (auto& [exec_id, exec] : containers_[id].execs) processes.push_back(exec);
+    last = containers_.size() == 1;
+    vm_first = last && std::all_of(processes.begin(), processes.end(),
+                                   [](const std::shared_ptr<Process>& p) { return p->exited(); });
+    vmm_pid = vmm_pid_;
   }
   KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
-  Result<void> removed = sandbox->remove_container(id);
-  if (!removed) {
+  if (vm_first) {
+    stop_sandbox();
+  } else if (Result<void> removed = sandbox->remove_container(id); !removed) {
     log::warn("remove container {}: {}", id, removed.error().message());
     if (sandbox->vm_running()) return std::move(removed).error().context("delete " + id);
   }
@@ -71,15 +83,14 @@ Result<task::DeleteResponse> TaskService::remove_container(const std::string& id
   containerd::events::TaskDelete event;
   event.set_container_id(id);
   event.set_id(id);
-  event.set_pid(vmm_pid_);
+  event.set_pid(vmm_pid);
   event.set_exit_status(init->exit_status);
   *event.mutable_exited_at() = to_timestamp(init->exited_at);
   containers_.erase(id);
   deps_.events->publish(kTopicDelete, event);
-  task::DeleteResponse resp = delete_response(*init, vmm_pid_);
-  bool last = containers_.empty();
+  task::DeleteResponse resp = delete_response(*init, vmm_pid);
   lock.unlock();
-  if (last) stop_sandbox();
+  if (last && !vm_first) stop_sandbox();
   return resp;
 }
 

@@ -121,6 +121,8 @@ TEST_F(TaskServiceTest, LifecycleBootsUsesAndShutsDownOneVm) {
   EXPECT_EQ(deleted->exit_status(), 3u);
   EXPECT_EQ(deleted->pid(), static_cast<uint32_t>(kVmmPid));
   EXPECT_EQ(state_->shutdown_calls, 1);
+  // The last container, exited: the VM went first, with no RemoveContainer.
+  EXPECT_TRUE(state_->removed.empty());
   EXPECT_EQ(service_->container_count(), 0u);
   EXPECT_THAT(events_.topics(),
               ElementsAre("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"));
@@ -243,6 +245,9 @@ TEST_F(TaskServiceTest, DeleteOfARunningContainerKillsIt) {
   EXPECT_EQ(deleted->exit_status(), 137u);
   EXPECT_THAT(events_.topics(),
               ElementsAre("/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"));
+  // Still running: RemoveContainer kills it in the guest before the VM goes.
+  EXPECT_EQ(state_->removed, std::vector<std::string>{"c1"});
+  EXPECT_EQ(state_->shutdown_calls, 1);
 }
 
 TEST_F(TaskServiceTest, PodContainersShareTheSandboxVm) {
@@ -261,6 +266,7 @@ TEST_F(TaskServiceTest, PodContainersShareTheSandboxVm) {
   EXPECT_FALSE(shutdown_called_);  // containers left: the shim stays
   ASSERT_TRUE(remove("app"));
   EXPECT_EQ(state_->shutdown_calls, 0);
+  EXPECT_EQ(state_->removed, std::vector<std::string>{"app"});
   ASSERT_TRUE(remove("pod"));
   EXPECT_EQ(state_->shutdown_calls, 1);
 }

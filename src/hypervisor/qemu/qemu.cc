@@ -156,6 +156,13 @@ Result<sys::ExitStatus> QemuVm::stop(std::chrono::milliseconds timeout) {
   return std::move(status).context("stop qemu");
 }
 
+Result<sys::ExitStatus> QemuVm::kill() {
+  if (!process_.reaped()) (void)process_.kill_group(SIGKILL);
+  Result<sys::ExitStatus> status = process_.wait_for(std::nullopt);
+  release_resources();
+  return std::move(status).context("kill qemu");
+}
+
 QemuVm::~QemuVm() {
   if (!process_.reaped()) {
     log::warn("qemu pid {} still running at teardown, killing it", pid());

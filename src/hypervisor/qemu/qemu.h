@@ -46,6 +46,11 @@ class QemuVm {
   // `timeout`. Returns how QEMU ended (a signal means it had to be killed).
   Result<sys::ExitStatus> stop(std::chrono::milliseconds timeout);
 
+  // SIGKILL to QEMU's process group, then reap: for a VM whose state is worth nothing
+  // (its sandbox is being deleted). Quicker than a QMP quit by the time QEMU takes
+  // to tear its devices down. Returns how QEMU ended.
+  Result<sys::ExitStatus> kill();
+
   // The last lines of the guest console and of QEMU's own output ("" if unreadable).
   std::string console_log_tail(size_t n_lines) const;
   std::string qemu_log_tail(size_t n_lines) const;
