@@ -127,7 +127,6 @@ Result<void> boot_and_serve() {
   for (const std::string& m : later.absent) log::debug("module {} skipped: no such device", m);
   BackgroundModuleLoad later_modules(modules_dir, later.load);
 
-  KATA_ASSIGN_OR_RETURN(Channel channel, choose_channel(opts.channel));
   RealGuestOs os;
   Sandbox sandbox(os);
   ttrpc::Server server;
@@ -135,6 +134,9 @@ Result<void> boot_and_serve() {
   register_agent_service(server, sandbox);
   container::Engine engine(*reaper);
   register_container_service(server, engine);
+  // Last: the serial port appears only once the host has answered the console
+  // driver, and the setup above runs meanwhile.
+  KATA_ASSIGN_OR_RETURN(Channel channel, choose_channel(opts.channel));
   return serve(channel, server);
 }
 
