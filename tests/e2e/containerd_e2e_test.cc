@@ -160,10 +160,15 @@ TEST(LeakCheck, SeesEveryKindOfLeftover) {
   // The id stays in its command line (as argv[0]) after the exec.
   auto sleeper = BackgroundProcess::spawn({"bash", "-c", "exec -a \"$0\" sleep 60", id});
   ASSERT_TRUE(sleeper);
-  // Between fork and exec the child still shows this test's command line.
-  for (int i = 0; i < 500 && sys::processes_mentioning(id).empty(); ++i) {
-    std::this_thread::sleep_for(10ms);
-  }
+  // Waits for the exec: before it, bash's command line mentions the id too, but
+  // during the exec the process may briefly show none and the check would miss it.
+  auto execed = [&] {
+    for (const sys::ProcessMention& p : sys::processes_mentioning(id))
+      if (starts_with(p.cmdline, id)) return true;
+    return false;
+  };
+  for (int i = 0; i < 500 && !execed(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(execed()) << "the planted process did not exec";
 
   LeakReport report = check_sandbox_leaks(id, "/tmp/none/c.sock", "ns", before);
   std::string all = report.describe();
