@@ -1,4 +1,5 @@
 // Real mounts and a real virtiofsd: needs root (label `root`).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -109,6 +110,35 @@ TEST_F(RootTest, SharedDirIsASharedBindAndGoesAway) {
   ASSERT_TRUE(released) << released.error().message();
   EXPECT_FALSE(fs::exists(shared));
   EXPECT_TRUE(fs::exists(dir_ + "/lower/hello"));
+}
+
+TEST_F(RootTest, BindFileSharesOneFileReadOnlyAndUndoes) {
+  std::string source = dir_ + "/lower/hello";
+  std::string target = dir_ + "/shared/c1/mounts/0";
+  Result<void> m = bind_file(source, target, /*read_only=*/true);
+  ASSERT_TRUE(m) << m.error().message();
+  EXPECT_EQ(*fs::read_file(target), "hi\n");
+  EXPECT_EQ(::open(target.c_str(), O_WRONLY | O_CLOEXEC), -1) << "read-only";
+  EXPECT_EQ(errno, EROFS);
+  Result<void> again = bind_file(source, target, false);
+  EXPECT_FALSE(again) << "an existing mount point is refused";
+  EXPECT_EQ(list_mounts_under(target)->size(), 1u);
+  ASSERT_TRUE(unmount_tree(dir_ + "/shared/c1"));
+  EXPECT_EQ(*fs::read_file(target), "") << "after the unmount only the empty mount point is left";
+  EXPECT_EQ(*fs::read_file(source), "hi\n");
+}
+
+TEST_F(RootTest, BindFileRefusesASymlinkedDirectoryAndMissingSources) {
+  ASSERT_EQ(::symlink((dir_ + "/upper").c_str(), (dir_ + "/evil").c_str()), 0);
+  Result<void> m = bind_file(dir_ + "/lower/hello", dir_ + "/evil/f", false);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message().find("symlink"), std::string::npos) << m.error().message();
+  EXPECT_FALSE(fs::exists(dir_ + "/upper/f"));
+
+  Result<void> missing = bind_file(dir_ + "/lower/nope", dir_ + "/shared/m", false);
+  ASSERT_FALSE(missing);
+  EXPECT_FALSE(fs::exists(dir_ + "/shared/m")) << "the mount point it made is removed";
+  EXPECT_TRUE(list_mounts_under(dir_)->empty());
 }
 
 TEST_F(RootTest, RealVirtiofsdStartsAndStopsCleanly) {

@@ -95,9 +95,9 @@ Result<PlannedMount> plan_bind(const MountSpec& spec, sys::MountOptions options)
 }
 
 // O_PATH fd of `path`, refusing symlinks in any component (openat2 RESOLVE_NO_SYMLINKS).
-Result<UniqueFd> open_no_symlinks(const std::string& path) {
+Result<UniqueFd> open_no_symlinks(const std::string& path, bool directory = true) {
   open_how how{};
-  how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  how.flags = O_PATH | O_CLOEXEC | (directory ? O_DIRECTORY : 0);
   how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   int fd = static_cast<int>(::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how));
   if (fd < 0) {
@@ -109,10 +109,10 @@ Result<UniqueFd> open_no_symlinks(const std::string& path) {
 }
 
 Result<void> do_mount(const char* source, const std::string& target, const char* fstype,
-                      unsigned long flags, const std::string& data) {
+                      unsigned long flags, const std::string& data, bool directory = true) {
   // Through the fd: the kernel mounts on exactly what we opened, not on what the path
   // names by now.
-  KATA_ASSIGN_OR_RETURN(UniqueFd fd, open_no_symlinks(target));
+  KATA_ASSIGN_OR_RETURN(UniqueFd fd, open_no_symlinks(target, directory));
   std::string at = "/proc/self/fd/" + std::to_string(fd.get());
   if (::mount(source, at.c_str(), fstype, flags, data.empty() ? nullptr : data.c_str()) != 0) {
     return Error::from_errno(errno, fmt_path("mount", target));
@@ -178,6 +178,31 @@ Result<void> mount_rootfs(const std::vector<MountSpec>& mounts, const std::strin
     return std::move(mounted).context(what);
   }
   return {};
+}
+
+Result<void> bind_file(const std::string& source, const std::string& target, bool read_only) {
+  const std::string what = fmt_path("bind file at", target);
+  KATA_TRY(validate_clean_path(source, "bind source").context(what));
+  KATA_TRY(validate_clean_path(target, "bind target").context(what));
+  size_t slash = target.rfind('/');
+  const std::string dir = slash == 0 ? "/" : target.substr(0, slash);
+  const std::string name = target.substr(slash + 1);
+  KATA_TRY(fs::mkdir_all(dir).context(what));
+  KATA_ASSIGN_OR_RETURN(UniqueFd parent, open_no_symlinks(dir).context(what));
+  // A new file, never one that is there: the guest can write this directory.
+  UniqueFd created(::openat(parent.get(), name.c_str(),
+                            O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!created) return Error::from_errno(errno, what + ": create the mount point");
+  created.reset();
+  Result<void> mounted = do_mount(source.c_str(), target, nullptr, MS_BIND, "", false);
+  if (mounted && read_only) {
+    mounted = do_mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, "", false)
+                  .context("remount read-only");
+  }
+  if (mounted) return {};
+  Result<void> undone = unmount_tree(target);
+  if (undone) (void)::unlinkat(parent.get(), name.c_str(), 0);
+  return std::move(mounted).context(what);
 }
 
 Result<void> unmount_tree(const std::string& target) {

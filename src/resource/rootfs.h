@@ -44,6 +44,11 @@ Result<PlannedMount> plan_mount(const MountSpec& spec);
 // call mounted is unmounted and a target it created is removed.
 Result<void> mount_rootfs(const std::vector<MountSpec>& mounts, const std::string& target);
 
+// Bind-mounts the host file `source` on `target`, a new empty file (its directory is
+// created; an existing file is refused), reached without following symlinks; read-only
+// when asked. On failure nothing is left mounted, nor the file it created.
+Result<void> bind_file(const std::string& source, const std::string& target, bool read_only);
+
 // Unmounts everything at or under `target`, deepest and newest first; a mount that is
 // busy is detached (MNT_DETACH) as a last resort. Fails if mounts remain.
 Result<void> unmount_tree(const std::string& target);

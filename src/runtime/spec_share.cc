@@ -35,20 +35,31 @@ std::vector<resource::MountSpec> rootfs_mounts(const grpc::Spec& spec,
   return mounts;
 }
 
-// Shares the host directory behind a bind mount at <dir>/mounts/<n> and
-// points the mount at the guest's view of it. Only directories: a file needs
-// a file to mount on, which the share does not offer yet.
+bool has_option(const grpc::Mount& m, const std::string& option) {
+  for (const std::string& o : m.options()) {
+    if (o == option) return true;
+  }
+  return false;
+}
+
+// Shares the host directory or file behind a bind mount at <dir>/mounts/<n> and points
+// the mount at the guest's view of it. Read-only in the share too when the spec says
+// so: the guest's own read-only bind is not all that stands between it and the host.
 Result<void> share_bind_source(grpc::Mount& m, const std::string& container_dir,
                                const std::string& guest_dir, int n) {
   const std::string what = "share bind mount source `" + m.source() + "`";
   struct stat st {};
   if (::stat(m.source().c_str(), &st) != 0) return Error::from_errno(errno, what);
-  if (!S_ISDIR(st.st_mode)) {
-    return Error(Code::kUnimplemented, what + ": not implemented: only directories can be shared");
-  }
+  bool read_only = has_option(m, "ro");
   std::string name = "mounts/" + std::to_string(n);
-  KATA_TRY(resource::mount_rootfs({{"bind", m.source(), {"rbind"}}}, container_dir + "/" + name)
-               .context(what));
+  std::string target = container_dir + "/" + name;
+  if (S_ISDIR(st.st_mode)) {
+    std::vector<std::string> options = {"rbind"};
+    if (read_only) options.push_back("ro");
+    KATA_TRY(resource::mount_rootfs({{"bind", m.source(), options}}, target).context(what));
+  } else {
+    KATA_TRY(resource::bind_file(m.source(), target, read_only).context(what));
+  }
   m.set_source(guest_dir + "/" + name);
   return {};
 }

@@ -250,6 +250,29 @@ TEST_P(ContainerdTest, SpecSetsUserHostnameEnvAndCwd) {
   (void)fs::remove_all(rootfs);
 }
 
+// Host directories and files reach the container as bind mounts, read-only when asked.
+TEST_P(ContainerdTest, BindMountsOfAHostDirectoryAndAFile) {
+  std::string id = new_id("binds");
+  std::string dir = g_env->dir() + "/bind-dir-" + id;
+  std::string file = g_env->dir() + "/bind-file-" + id;
+  ASSERT_TRUE(fs::mkdir_all(dir));
+  ASSERT_TRUE(fs::write_file_atomic(dir + "/in-dir", "from a host dir\n"));
+  ASSERT_TRUE(fs::write_file_atomic(file, "from a host file\n"));
+  CtrResult r = run(id,
+                    {"sh", "-c",
+                     "cat /hostdir/in-dir /etc/host-file; "
+                     "(echo x > /etc/host-file) 2>/dev/null || echo refused; "
+                     "echo y > /hostdir/new && echo wrote"},
+                    {"--mount", "type=bind,src=" + dir + ",dst=/hostdir,options=rbind:rw",
+                     "--mount", "type=bind,src=" + file + ",dst=/etc/host-file,options=rbind:ro"});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "from a host dir\nfrom a host file\nrefused\nwrote\n") << r.describe();
+  EXPECT_EQ(*fs::read_file(file), "from a host file\n");
+  EXPECT_EQ(*fs::read_file(dir + "/new"), "y\n") << "a write to a rw bind reaches the host";
+  (void)fs::remove_all(dir);
+  (void)fs::remove_all(file);
+}
+
 // A mount destination that is a symlink pointing out of the rootfs (here: to a host
 // directory by its absolute path) must resolve inside the rootfs, never on the host.
 TEST_P(ContainerdTest, MountOnASymlinkOutOfTheRootfsStaysInside) {
