@@ -87,6 +87,7 @@ int run_daemon(const ShimFlags& flags) {
   deps.parsers = oci_spec_parsers();
   deps.events = &publisher;
   deps.shim_pid = ::getpid();
+  deps.containerd_namespace = flags.namespace_;
   deps.on_shutdown = [&latch] {
     std::lock_guard lock(latch.mu);
     latch.requested = true;

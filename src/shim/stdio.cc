@@ -47,13 +47,22 @@ Result<void> write_fully(int fd, std::string_view data) {
 
 }  // namespace
 
-Result<StdioFiles> open_stdio(const StdioPaths& paths) {
+Result<StdioFiles> open_stdio(const StdioPaths& paths, const std::string& id,
+                              const std::string& ns) {
   StdioFiles files;
   files.terminal = paths.terminal;
+  KATA_ASSIGN_OR_RETURN(std::optional<StdioUri> uri, parse_stdio_uri(paths.stdout_path));
   if (!paths.stdin_path.empty()) {
     KATA_TRY(check_plain(paths.stdin_path));
     files.in.reset(::open(paths.stdin_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
     if (!files.in) return Error::from_errno(errno, "open `" + paths.stdin_path + "`");
+  }
+  if (uri) {
+    KATA_ASSIGN_OR_RETURN(UriOutput output, open_uri_output(*uri, id, ns));
+    files.logger = std::move(output.logger);
+    files.out = std::move(output.out);
+    if (!paths.terminal) files.err = std::move(output.err);
+    return files;
   }
   KATA_ASSIGN_OR_RETURN(files.out, open_writer(paths.stdout_path));
   if (!paths.terminal) {
@@ -64,7 +73,10 @@ Result<StdioFiles> open_stdio(const StdioPaths& paths) {
 
 StdioPumps::StdioPumps(agent_client::Agent& agent, std::string container_id, std::string exec_id,
                        StdioFiles files)
-    : agent_(agent), container_id_(std::move(container_id)), exec_id_(std::move(exec_id)) {
+    : agent_(agent),
+      container_id_(std::move(container_id)),
+      exec_id_(std::move(exec_id)),
+      logger_(std::move(files.logger)) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
     wake_read_.reset(fds[0]);

@@ -1,17 +1,20 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "agent_client/agent.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "shim/stdio_uri.h"
 
 namespace kata::shim {
 
 // What containerd passes for a process's stdio: fifo paths, each may be
-// empty (no stdin; a terminal has no stderr).
+// empty (no stdin; a terminal has no stderr), or for the output a file:// or
+// binary:// URI (stdio_uri.h).
 struct StdioPaths {
   std::string stdin_path;
   std::string stdout_path;
@@ -19,18 +22,21 @@ struct StdioPaths {
   bool terminal = false;
 };
 
-// The shim's ends of those fifos.
+// The shim's ends of those fifos (or of the log file, or the logger's pipes).
 struct StdioFiles {
-  UniqueFd in;            // read side of the stdin fifo, non-blocking
-  UniqueFd out;           // write side of the stdout fifo
-  UniqueFd err;           // write side of the stderr fifo
-  bool terminal = false;  // a pty merges stderr into stdout: nothing to read from stderr
+  std::unique_ptr<Logger> logger;  // binary://; first: it outlives the descriptors
+  UniqueFd in;                     // read side of the stdin fifo, non-blocking
+  UniqueFd out;                    // write side of the stdout fifo
+  UniqueFd err;                    // write side of the stderr fifo
+  bool terminal = false;           // a pty merges stderr into stdout: nothing to read from stderr
 };
 
 // Opens the fifos without blocking: containerd may open its ends only later.
-// Only plain paths (fifos or files) are supported; a `binary://` or `file://`
-// URI is INVALID_ARGUMENT.
-Result<StdioFiles> open_stdio(const StdioPaths& paths);
+// A URI for stdout (containerd then gives the same for stderr) sends both
+// streams to a file or to a logging binary started for process `id` of
+// namespace `ns`; any other URI is INVALID_ARGUMENT.
+Result<StdioFiles> open_stdio(const StdioPaths& paths, const std::string& id,
+                              const std::string& ns);
 
 // Copies one process's stdio between the fifos and the guest: stdin fifo →
 // WriteStdin (EOF → CloseStdin); ReadStdout/ReadStderr → fifos until the
@@ -73,6 +79,8 @@ class StdioPumps {
   std::thread stdin_thread_;
   std::thread stdout_thread_;
   std::thread stderr_thread_;
+  // Declared last, so gone after the threads that write to it are joined.
+  std::unique_ptr<Logger> logger_;
 };
 
 }  // namespace kata::shim

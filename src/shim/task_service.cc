@@ -111,7 +111,8 @@ Result<task::CreateTaskResponse> TaskService::create(const task::CreateTaskReque
   auto process = std::make_shared<Process>();
   process->container_id = req.id();
   process->stdio = StdioPaths{req.stdin(), req.stdout(), req.stderr(), req.terminal()};
-  KATA_ASSIGN_OR_RETURN(process->files, open_stdio(process->stdio));
+  KATA_ASSIGN_OR_RETURN(process->files,
+                        open_stdio(process->stdio, req.id(), deps_.containerd_namespace));
   KATA_ASSIGN_OR_RETURN(BundleInfo info, read_bundle_info(req.bundle()));
   KATA_TRY(ensure_sandbox(req.id(), info));
   Result<void> created = sandbox_->create_container(container_config(req));

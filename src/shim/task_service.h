@@ -33,6 +33,8 @@ struct TaskServiceDeps {
   SpecParsers parsers;
   EventSink* events = nullptr;  // not owned; outlives the service
   pid_t shim_pid = 0;
+  // containerd's namespace (-namespace): a binary:// logger's CONTAINER_NAMESPACE.
+  std::string containerd_namespace;
   // Called once Shutdown was accepted (no container left): the daemon stops serving.
   std::function<void()> on_shutdown;
 };

@@ -22,7 +22,8 @@ Result<Empty> TaskService::exec(const task::ExecProcessRequest& req) {
   process->exec_id = req.exec_id();
   process->spec = std::move(spec);
   process->stdio = StdioPaths{req.stdin(), req.stdout(), req.stderr(), req.terminal()};
-  KATA_ASSIGN_OR_RETURN(process->files, open_stdio(process->stdio));
+  KATA_ASSIGN_OR_RETURN(process->files,
+                        open_stdio(process->stdio, req.exec_id(), deps_.containerd_namespace));
   std::lock_guard lock(mu_);
   auto it = containers_.find(req.id());
   if (it == containers_.end())

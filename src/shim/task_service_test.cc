@@ -1,6 +1,7 @@
 #include "shim/task_service.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -8,6 +9,7 @@
 
 #include <thread>
 
+#include "common/fs.h"
 #include "containerd/events.pb.h"
 #include "containerd/metrics.pb.h"
 #include "shim/task_handlers.h"
@@ -54,6 +56,7 @@ class TaskServiceTest : public ::testing::Test {
     };
     deps.events = &events_;
     deps.shim_pid = 77;
+    deps.containerd_namespace = "k8s.io";
     deps.on_shutdown = [this] { shutdown_called_ = true; };
     service_ = std::make_unique<TaskService>(std::move(deps));
   }
@@ -459,10 +462,69 @@ TEST_F(TaskServiceTest, CloseIoClosesStdin) {
   EXPECT_TRUE(agent_->wait_stdin_closed("c1", ""));
 }
 
-TEST_F(TaskServiceTest, StdioUrisAreRejected) {
+TEST_F(TaskServiceTest, FileUriGetsStdoutAndStderrAppended) {
+  std::string log = dir_.path() + "/logs/c1.log";  // its directory is made
+  ASSERT_TRUE(fs::mkdir_all(dir_.path() + "/logs"));
+  ASSERT_TRUE(fs::write_file_atomic(log, "earlier\n"));
   task::CreateTaskRequest req = create_req("c1", bundle_);
-  req.set_stdout("binary:///usr/bin/logger");
-  EXPECT_EQ(service_->create(req).error().code(), Code::kInvalidArgument);
+  req.set_stdout("file://" + log);
+  req.set_stderr("file://" + log);
+  ASSERT_TRUE(service_->create(req));
+  task::StartRequest start;
+  start.set_id("c1");
+  ASSERT_TRUE(service_->start(start));
+  agent_->emit_stdout("c1", "", "out\n");
+  agent_->exit("c1", "", 0);
+  EXPECT_EQ(wait("c1"), 0u);
+  EXPECT_EQ(*fs::read_file(log), "earlier\nout\n");
+  ASSERT_TRUE(remove("c1"));
+}
+
+// containerd's logging-binary contract: stdout on fd 3, stderr on fd 4, ready on fd 5,
+// the query as arguments, CONTAINER_ID and CONTAINER_NAMESPACE as the whole environment.
+TEST_F(TaskServiceTest, BinaryUriStartsTheLoggerAndEndsIt) {
+  std::string logger = dir_.path() + "/logger";
+  std::string got = dir_.path() + "/got";
+  // It ignores SIGTERM, as a logger that flushes first: it ends at EOF on fd 3 and 4.
+  ASSERT_TRUE(fs::write_file_atomic(logger, fmt::format(R"(#!/bin/sh
+trap '' TERM
+echo "$1=$2 $CONTAINER_ID $CONTAINER_NAMESPACE ${{HOME:-no-home}}" > {0}.env
+exec 5>&-
+/bin/cat <&4 > {0}.err &
+/bin/cat <&3 > {0}.out
+wait
+)",
+                                                        got)));
+  ASSERT_EQ(::chmod(logger.c_str(), 0755), 0);
+  task::CreateTaskRequest req = create_req("c1", bundle_);
+  req.set_stdout("binary://" + logger + "?mode=tee%20it");
+  req.set_stderr(req.stdout());
+  ASSERT_TRUE(service_->create(req)) << "the logger said it is ready";
+  task::StartRequest start;
+  start.set_id("c1");
+  ASSERT_TRUE(service_->start(start));
+  agent_->emit_stdout("c1", "", "to-out");
+  agent_->emit_stderr("c1", "", "to-err");
+  agent_->exit("c1", "", 0);
+  EXPECT_EQ(wait("c1"), 0u);
+  ASSERT_TRUE(remove("c1"));  // ends the logger: it has written everything by then
+  EXPECT_EQ(*fs::read_file(got + ".env"), "mode=tee it c1 k8s.io no-home\n");
+  EXPECT_EQ(*fs::read_file(got + ".out"), "to-out");
+  EXPECT_EQ(*fs::read_file(got + ".err"), "to-err");
+}
+
+TEST_F(TaskServiceTest, BadStdioUrisAreRejectedBeforeAnyVm) {
+  for (std::string uri : {"http://example.com/x", "file://relative/x", "binary://", "file:///a%zz",
+                          "binary:///no/such/logger"}) {
+    task::CreateTaskRequest req = create_req("c1", bundle_);
+    req.set_stdout(uri);
+    Result<task::CreateTaskResponse> created = service_->create(req);
+    ASSERT_FALSE(created) << uri;
+    std::string_view says = uri.starts_with("http")           ? "scheme `http` is not supported"
+                            : uri.starts_with("binary:///no") ? "exec `/no/such/logger`"
+                                                              : "stdio uri `";
+    EXPECT_NE(created.error().message().find(says), std::string::npos) << created.error().message();
+  }
   EXPECT_TRUE(state_->started.empty());
 }
 

@@ -33,8 +33,10 @@ struct Prepared {
   std::vector<std::string> env_storage;
   std::vector<char*> argv;
   std::vector<char*> envp;
-  std::array<UniqueFd, 3> owned;          // /dev/null or files we opened
-  std::array<int, 3> source{-1, -1, -1};  // -1: inherit
+  std::array<UniqueFd, 3> owned;  // /dev/null or files we opened
+  // What goes to fd i of the child (stdio, then the extra fds); -1: inherit.
+  std::vector<int> source = {-1, -1, -1};
+  std::vector<int> moved;  // the child's scratch, sized before fork
   const char* cwd = nullptr;
   bool own_group = false;
 };
@@ -85,12 +87,18 @@ Result<Prepared> prepare(const SpawnOptions& o) {
   Prepared p;
   KATA_ASSIGN_OR_RETURN(p.path, find_executable(o.argv[0]));
   p.arg_storage = o.argv;
-  p.env_storage = merged_env(o.env);
+  if (o.clear_env) {
+    for (const auto& [k, v] : o.env) p.env_storage.push_back(k + "=" + v);
+  } else {
+    p.env_storage = merged_env(o.env);
+  }
   p.argv = c_pointers(p.arg_storage);
   p.envp = c_pointers(p.env_storage);
   KATA_TRY(prepare_stdio(o.in, 0, p));
   KATA_TRY(prepare_stdio(o.out, 1, p));
   KATA_TRY(prepare_stdio(o.err, 2, p));
+  p.source.insert(p.source.end(), o.extra_fds.begin(), o.extra_fds.end());
+  p.moved.assign(p.source.size(), -1);
   if (!o.cwd.empty()) p.cwd = o.cwd.c_str();
   p.own_group = o.new_process_group;
   return p;
@@ -104,7 +112,7 @@ Result<Prepared> prepare(const SpawnOptions& o) {
 }
 
 // Runs in the child: async-signal-safe calls only.
-[[noreturn]] void child_main(const Prepared& p, int pipe_fd) {
+[[noreturn]] void child_main(Prepared& p, int pipe_fd) {
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(pipe_fd, Stage::kSignals);
@@ -113,15 +121,21 @@ Result<Prepared> prepare(const SpawnOptions& o) {
   // Ignored signals survive exec; QEMU must not inherit e.g. our SIG_IGN for SIGPIPE.
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   if (p.own_group && ::setpgid(0, 0) != 0) child_fail(pipe_fd, Stage::kProcessGroup);
-  // Move the sources above 2 first, so that e.g. out=fd(2), err=fd(1) cannot clobber.
-  std::array<int, 3> moved{-1, -1, -1};
-  for (int i = 0; i < 3; ++i) {
-    if (p.source[i] < 0) continue;
-    moved[i] = ::fcntl(p.source[i], F_DUPFD_CLOEXEC, 3);
-    if (moved[i] < 0) child_fail(pipe_fd, Stage::kRedirect);
+  // The error pipe and every source move above the target fds first, so that no dup2
+  // clobbers one still needed (e.g. out=fd(2), err=fd(1)).
+  const int targets = static_cast<int>(p.source.size());
+  if (pipe_fd < targets) {
+    int high = ::fcntl(pipe_fd, F_DUPFD_CLOEXEC, targets);
+    if (high < 0) child_fail(pipe_fd, Stage::kRedirect);
+    pipe_fd = high;
   }
-  for (int i = 0; i < 3; ++i) {
-    if (moved[i] >= 0 && ::dup2(moved[i], i) < 0) child_fail(pipe_fd, Stage::kRedirect);
+  for (int i = 0; i < targets; ++i) {
+    if (p.source[i] < 0) continue;
+    p.moved[i] = ::fcntl(p.source[i], F_DUPFD_CLOEXEC, targets);
+    if (p.moved[i] < 0) child_fail(pipe_fd, Stage::kRedirect);
+  }
+  for (int i = 0; i < targets; ++i) {
+    if (p.moved[i] >= 0 && ::dup2(p.moved[i], i) < 0) child_fail(pipe_fd, Stage::kRedirect);
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) != 0) child_fail(pipe_fd, Stage::kChdir);
   ::execve(p.path.c_str(), p.argv.data(), p.envp.data());

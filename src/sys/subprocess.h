@@ -46,11 +46,14 @@ class Stdio {
 struct SpawnOptions {
   // argv[0] is the program; without a '/', it is looked up in $PATH.
   std::vector<std::string> argv = {};
-  // Added to (or replacing in) the parent's environment.
+  // Added to (or replacing in) the parent's environment; with clear_env, all of it.
   std::vector<std::pair<std::string, std::string>> env = {};
+  bool clear_env = false;
   Stdio in = Stdio::null();
   Stdio out = Stdio::inherit();
   Stdio err = Stdio::inherit();
+  // Borrowed descriptors the child gets as 3, 4, ... in this order.
+  std::vector<int> extra_fds = {};
   // Own process group, so that kill_group() reaches grandchildren and a terminal's
   // Ctrl-C aimed at us does not reach the child.
   bool new_process_group = true;

@@ -167,6 +167,27 @@ TEST(SubprocessTest, RedirectsToFileAndSwappedFds) {
   ASSERT_TRUE(fs::remove_all(dir));
 }
 
+TEST(SubprocessTest, ExtraFdsArriveAsThreeFourAndEnvCanBeReplaced) {
+  int in[2], out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  UniqueFd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
+  ASSERT_EQ(::write(in_w.get(), "ping\n", 5), 5);
+  in_w.reset();
+  SpawnOptions o = sh("read x <&3; echo \"$x $FOO ${HOME:-no-home}\" >&4");
+  o.extra_fds = {in_r.get(), out_w.get()};
+  o.env = {{"FOO", "bar"}};
+  o.clear_env = true;
+  auto p = Process::spawn(o);
+  ASSERT_TRUE(p) << p.error().message();
+  out_w.reset();
+  EXPECT_TRUE(p->wait_for(milliseconds(5000))->success());
+  char buf[64] = {};
+  ssize_t n = ::read(out_r.get(), buf, sizeof buf - 1);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<size_t>(n)), "ping bar no-home\n");
+}
+
 TEST(SubprocessTest, OurFdsDoNotLeakIntoChildren) {
   auto sleeper = Process::spawn(SpawnOptions{.argv = {"sleep", "30"}});
   ASSERT_TRUE(sleeper);

@@ -2,6 +2,7 @@
 // io.containerd.runc.v2 (Debian's runc: proves the harness and gives the reference
 // behaviour) and io.containerd.kata.v2 (our shim, one VM per sandbox under TCG). After
 // each test nothing of its sandboxes may remain on the host.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -271,6 +272,45 @@ TEST_P(ContainerdTest, BindMountsOfAHostDirectoryAndAFile) {
   EXPECT_EQ(*fs::read_file(dir + "/new"), "y\n") << "a write to a rw bind reaches the host";
   (void)fs::remove_all(dir);
   (void)fs::remove_all(file);
+}
+
+// `ctr run --log-uri`: the output goes to a file (file://) or to a logging program
+// (binary://, containerd's contract: stdout on fd 3, stderr on fd 4, ready on fd 5).
+TEST_P(ContainerdTest, LogUriSendsTheOutputToAFileOrALogger) {
+  std::string id = new_id("logfile");
+  std::string log = g_env->dir() + "/logs-" + id + "/out.log";
+  CtrResult r =
+      run(id, {"sh", "-c", "echo to-out; echo to-err >&2"}, {"--log-uri", "file://" + log});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  EXPECT_EQ(r.out, "") << r.describe();
+  Result<std::string> logged = fs::read_file(log);
+  ASSERT_TRUE(logged) << logged.error().message();
+  EXPECT_NE(logged->find("to-out\n"), std::string::npos) << *logged;
+  EXPECT_NE(logged->find("to-err\n"), std::string::npos) << *logged;
+
+  id = new_id("logbin");
+  std::string logger = g_env->dir() + "/logger-" + id;
+  std::string got = g_env->dir() + "/logged-" + id;
+  ASSERT_TRUE(fs::write_file_atomic(logger, fmt::format(R"(#!/bin/sh
+trap '' TERM
+echo "$CONTAINER_ID" > {0}.id
+exec 5>&-
+/bin/cat <&4 > {0}.err &
+/bin/cat <&3 > {0}.out
+wait
+)",
+                                                        got)));
+  ASSERT_EQ(::chmod(logger.c_str(), 0755), 0);
+  r = run(id, {"sh", "-c", "echo to-out; echo to-err >&2"}, {"--log-uri", "binary://" + logger});
+  EXPECT_EQ(r.exit_code, 0) << r.describe();
+  // The shim ends the logger at the task's delete, which `ctr run --rm` waits for.
+  auto read = [](const std::string& path) {
+    Result<std::string> text = fs::read_file(path);
+    return text ? *text : "(unreadable: " + text.error().message() + ")";
+  };
+  EXPECT_EQ(read(got + ".id"), id + "\n");
+  EXPECT_EQ(read(got + ".out"), "to-out\n");
+  EXPECT_EQ(read(got + ".err"), "to-err\n");
 }
 
 // A mount destination that is a symlink pointing out of the rootfs (here: to a host
