@@ -1,7 +1,6 @@
 #include "shim/task_service.h"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -14,6 +13,7 @@
 #include "containerd/metrics.pb.h"
 #include "shim/task_handlers.h"
 #include "shim/task_service_test_util.h"
+#include "shim/testing/logging_script.h"
 #include "sys/unix_socket.h"
 #include "ttrpc/client.h"
 #include "ttrpc/server.h"
@@ -485,17 +485,7 @@ TEST_F(TaskServiceTest, FileUriGetsStdoutAndStderrAppended) {
 TEST_F(TaskServiceTest, BinaryUriStartsTheLoggerAndEndsIt) {
   std::string logger = dir_.path() + "/logger";
   std::string got = dir_.path() + "/got";
-  // It ignores SIGTERM, as a logger that flushes first: it ends at EOF on fd 3 and 4.
-  ASSERT_TRUE(fs::write_file_atomic(logger, fmt::format(R"(#!/bin/sh
-trap '' TERM
-echo "$1=$2 $CONTAINER_ID $CONTAINER_NAMESPACE ${{HOME:-no-home}}" > {0}.env
-exec 5>&-
-/bin/cat <&4 > {0}.err &
-/bin/cat <&3 > {0}.out
-wait
-)",
-                                                        got)));
-  ASSERT_EQ(::chmod(logger.c_str(), 0755), 0);
+  ASSERT_TRUE(testing::write_logging_script(logger, got));
   task::CreateTaskRequest req = create_req("c1", bundle_);
   req.set_stdout("binary://" + logger + "?mode=tee%20it");
   req.set_stderr(req.stdout());

@@ -2,7 +2,6 @@
 // io.containerd.runc.v2 (Debian's runc: proves the harness and gives the reference
 // behaviour) and io.containerd.kata.v2 (our shim, one VM per sandbox under TCG). After
 // each test nothing of its sandboxes may remain on the host.
-#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -18,6 +17,7 @@
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
 #include "e2e/leak_check.h"
+#include "shim/testing/logging_script.h"
 #include "sys/proc_scan.h"
 
 namespace kata::e2e {
@@ -291,16 +291,7 @@ TEST_P(ContainerdTest, LogUriSendsTheOutputToAFileOrALogger) {
   id = new_id("logbin");
   std::string logger = g_env->dir() + "/logger-" + id;
   std::string got = g_env->dir() + "/logged-" + id;
-  ASSERT_TRUE(fs::write_file_atomic(logger, fmt::format(R"(#!/bin/sh
-trap '' TERM
-echo "$CONTAINER_ID" > {0}.id
-exec 5>&-
-/bin/cat <&4 > {0}.err &
-/bin/cat <&3 > {0}.out
-wait
-)",
-                                                        got)));
-  ASSERT_EQ(::chmod(logger.c_str(), 0755), 0);
+  ASSERT_TRUE(shim::testing::write_logging_script(logger, got));
   r = run(id, {"sh", "-c", "echo to-out; echo to-err >&2"}, {"--log-uri", "binary://" + logger});
   EXPECT_EQ(r.exit_code, 0) << r.describe();
   // The shim ends the logger at the task's delete, which `ctr run --rm` waits for.
@@ -308,7 +299,7 @@ wait
     Result<std::string> text = fs::read_file(path);
     return text ? *text : "(unreadable: " + text.error().message() + ")";
   };
-  EXPECT_EQ(read(got + ".id"), id + "\n");
+  EXPECT_EQ(read(got + ".env"), "= " + id + " " + g_env->ns() + " no-home\n");
   EXPECT_EQ(read(got + ".out"), "to-out\n");
   EXPECT_EQ(read(got + ".err"), "to-err\n");
 }
