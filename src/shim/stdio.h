@@ -79,7 +79,8 @@ class StdioPumps {
   std::thread stdin_thread_;
   std::thread stdout_thread_;
   std::thread stderr_thread_;
-  // Declared last, so gone after the threads that write to it are joined.
+  // binary://: ended (see Logger) only after the destructor joined the threads,
+  // whose exit closed the pipes it reads.
   std::unique_ptr<Logger> logger_;
 };
 
