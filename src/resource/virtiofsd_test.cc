@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "common/fs.h"
+#include "common/testing/temp_dir.h"
 
 namespace kata::resource {
 namespace {
@@ -39,9 +40,8 @@ TEST(VirtiofsdArgv, RefusesWhatItCannotQuote) {
 
 // A daemon that dies at start: its own words come back and nothing is left behind.
 TEST(Virtiofsd, DeathAtStartCarriesItsOutput) {
-  char tmpl[] = "/tmp/kata-vfsd-XXXXXX";
-  ASSERT_NE(::mkdtemp(tmpl), nullptr);
-  std::string dir = tmpl;
+  kata::testing::TempDir tmp;
+  const std::string& dir = tmp.path();
   ASSERT_TRUE(fs::write_file_atomic(
       dir + "/fake-virtiofsd", "#!/bin/sh\necho \"fake: cannot share $3\" >&2\nexit 3\n", 0755));
   VirtiofsdConfig c{.daemon = dir + "/fake-virtiofsd",
@@ -55,7 +55,6 @@ TEST(Virtiofsd, DeathAtStartCarriesItsOutput) {
   EXPECT_NE(d.error().message().find("fake: cannot share source="), std::string::npos)
       << d.error().message();
   EXPECT_FALSE(fs::exists(dir + "/v.sock"));
-  ASSERT_TRUE(fs::remove_all(dir));
 }
 
 }  // namespace

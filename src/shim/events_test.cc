@@ -2,13 +2,12 @@
 
 #include <google/protobuf/empty.pb.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/testing/temp_dir.h"
 #include "containerd/events.pb.h"
 #include "sys/unix_socket.h"
 #include "ttrpc/server.h"
@@ -70,9 +69,8 @@ TEST(QueuedPublisher, ForwardsInPublishOrder) {
 }
 
 TEST(TtrpcForwarder, CallsEventsForwardOnContainerdsSocket) {
-  std::string dir = (std::filesystem::temp_directory_path() / "shimev-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(dir.data()), nullptr);
-  std::string path = dir + "/ttrpc.sock";
+  kata::testing::TempDir tmp;
+  std::string path = tmp.path() + "/ttrpc.sock";
   Result<UniqueFd> listener = sys::listen_unix(path);
   ASSERT_TRUE(listener) << listener.error().message();
   std::mutex mu;
@@ -96,7 +94,6 @@ TEST(TtrpcForwarder, CallsEventsForwardOnContainerdsSocket) {
   EXPECT_TRUE(forward(make_envelope("k8s.io", kTopicOom, oom, std::chrono::system_clock::now())));
   server.shutdown();
   serving.join();
-  std::filesystem::remove_all(dir);
 
   ASSERT_EQ(received.size(), 2u);
   EXPECT_EQ(received[0].envelope().namespace_(), "k8s.io");

@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "common/testing/temp_dir.h"
+
 namespace kata::agent::container {
 namespace {
 
@@ -59,18 +61,16 @@ TEST(OpenPty, NoSizeLeavesTheDefault) {
 }
 
 TEST(OpenPty, RefusesWhatIsNotAPtyMultiplexer) {
-  char dir[] = "/tmp/kata-pty-XXXXXX";
-  ASSERT_NE(::mkdtemp(dir), nullptr);
-  std::string fake = std::string(dir) + "/ptmx";
+  kata::testing::TempDir tmp;
+  const std::string& dir = tmp.path();
+  std::string fake = dir + "/ptmx";
   ASSERT_EQ(::mkfifo(fake.c_str(), 0600), 0);
   auto pty = open_pty(fake, 24, 80);
   EXPECT_FALSE(pty);
-  auto missing = open_pty(std::string(dir) + "/none", 24, 80);
+  auto missing = open_pty(dir + "/none", 24, 80);
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message().find("/none`"), std::string::npos)
       << missing.error().message();
-  ::unlink(fake.c_str());
-  ::rmdir(dir);
 }
 
 }  // namespace

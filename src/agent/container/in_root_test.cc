@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "common/fs.h"
+#include "common/testing/temp_dir.h"
 #include "common/unique_fd.h"
 
 namespace kata::agent::container {
@@ -16,24 +17,21 @@ namespace {
 class InRoot : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/kata-inroot-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     root_ = dir_ + "/root";
     ASSERT_TRUE(fs::mkdir_all(root_ + "/etc"));
     ASSERT_TRUE(fs::mkdir_all(dir_ + "/outside"));
     root_fd_.reset(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     ASSERT_TRUE(root_fd_);
   }
-  void TearDown() override { (void)fs::remove_all(dir_); }
-
   std::string where(int fd) {
     char buf[PATH_MAX];
     ssize_t n = ::readlink(fd_path(fd).c_str(), buf, sizeof buf);
     return n > 0 ? std::string(buf, n) : "";
   }
 
-  std::string dir_, root_;
+  kata::testing::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
+  std::string root_;
   UniqueFd root_fd_;
 };
 

@@ -2,44 +2,27 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "common/testing/temp_dir.h"
 #include "common/unique_fd.h"
 #include "status.pb.h"
 #include "ttrpc.pb.h"
 #include "ttrpc/codec.h"
 #include "ttrpc/frame.h"
 
-// Helpers for ttrpc tests only: temp dirs, sockets, and a "raw peer" that
+// Helpers for ttrpc tests only: sockets, and a "raw peer" that
 // speaks frames by hand so tests can send what a real client never would.
 namespace kata::ttrpc::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "ttrpc-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) ADD_FAILURE() << "mkdtemp: " << std::strerror(errno);
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using kata::testing::TempDir;
 
 inline std::pair<UniqueFd, UniqueFd> socket_pair() {
   int fds[2] = {-1, -1};
