@@ -151,20 +151,15 @@ class ContainerEngineTest : public ::testing::Test {
     return {status ? *status : -1, out ? *out : ""};
   }
 
-  config::Config config_;
-  BootOptions options_;
-  std::string run_root_;
-  std::unique_ptr<GuestVm> guest_;
-};
-
-TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
-  {
+  // The scenarios of RunsContainersAndLeavesNothing, in the order it runs them.
+  void echo_prints_stdout() {
     SCOPED_TRACE("echo");
     auto [status, out] = run(request("echo", {"echo", "hello"}));
     EXPECT_EQ(status, 0);
     EXPECT_EQ(out, "hello\n");
   }
-  {
+
+  void large_output_is_read_while_waiting() {
     SCOPED_TRACE("large stdout and stderr, read while waiting");
     auto req =
         request("big", {"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x; echo oops >&2"});
@@ -191,11 +186,13 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(err, "oops\n");
     ASSERT_TRUE(agent().remove_container("big", 10));
   }
-  {
+
+  void exit_code_is_reported() {
     SCOPED_TRACE("exit code");
     EXPECT_EQ(run(request("exit3", {"sh", "-c", "exit 3"})).first, 3);
   }
-  {
+
+  void stdin_reaches_cat() {
     SCOPED_TRACE("stdin");
     auto req = request("cat", {"cat"});
     ASSERT_TRUE(agent().create_container(req));
@@ -210,7 +207,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(*agent().wait_process("cat", ""), 0);
     ASSERT_TRUE(agent().remove_container("cat", 10));
   }
-  {
+
+  void terminal_comes_from_the_containers_devpts() {
     SCOPED_TRACE("terminal");
     // The pty comes from the container's own devpts, as with runc: `ctr run
     // -t ... tty` expects /dev/pts/0.
@@ -223,7 +221,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     // The terminal turns "\n" into "\r\n".
     EXPECT_EQ(out, "isatty\r\n/dev/pts/0\r\n30 100\r\n");
   }
-  {
+
+  void terminal_resize_reaches_the_process() {
     SCOPED_TRACE("terminal resize");
     auto req = request("resize", {"sh", "-c", "read x; stty size"});
     req.mutable_oci()->mutable_process()->set_terminal(true);
@@ -237,7 +236,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(*agent().wait_process("resize", ""), 0);
     ASSERT_TRUE(agent().remove_container("resize", 10));
   }
-  {
+
+  void process_limits_apply() {
     SCOPED_TRACE("capabilities, no_new_privileges, rlimits, oom_score_adj, sysctls");
     auto req = request(
         "limits", {"sh", "-c",
@@ -267,7 +267,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
               "CapEff:\t0000000000000021\nCapBnd:\t0000000000000021\nNoNewPrivs:"
               "\t1\n500\n1234\n4096\n0027\nexample.org\n9\n");
   }
-  {
+
+  void seccomp_filter_applies() {
     SCOPED_TRACE("seccomp");
     auto req = request("seccomp", {"sh", "-c", "mkdir /tmp/d 2>&1; echo rc=$?"});
     grpc::LinuxSeccomp* sc = req.mutable_oci()->mutable_linux()->mutable_seccomp();
@@ -283,7 +284,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_NE(out.find("Operation not permitted"), std::string::npos) << out;
     EXPECT_NE(out.find("rc=1"), std::string::npos) << out;
   }
-  {
+
+  void oom_kill_is_reported() {
     SCOPED_TRACE("oom event");
     auto req = request(
         "oom", {"sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo survived"});
@@ -296,7 +298,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(*agent().wait_process("oom", ""), 137);
     ASSERT_TRUE(agent().remove_container("oom", 10));
   }
-  {
+
+  void env_cwd_and_user_apply() {
     SCOPED_TRACE("env, cwd, user");
     auto req = request("ident", {"sh", "-c", "id; pwd; echo $FOO; echo $HOME"});
     grpc::Process* p = req.mutable_oci()->mutable_process();
@@ -317,8 +320,9 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(named_status, 0);
     EXPECT_EQ(named_out, "uid=1000(user) gid=1000(user) groups=0(root)\n");
   }
-  {
-    SCOPED_TRACE("exec and SIGKILL");
+
+  void exec_runs_in_the_running_container() {
+    SCOPED_TRACE("exec and tty exec in a running container");
     auto req = request("sleeper", {"sleep", "1000"});
     req.mutable_oci()->set_hostname("ctr-host");
     req.mutable_oci()->mutable_linux()->set_cgroupspath("/kubepods/pod1/sleeper");
@@ -361,11 +365,6 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(out->rfind("/dev/pts/0\r\n40 90\r\ncrw--w----    1 1000 ", 0), 0u) << *out;
     EXPECT_EQ(*agent().wait_process("sleeper", "e-tty"), 0);
 
-    auto stats = agent().stats_container("sleeper");
-    ASSERT_TRUE(stats) << stats.error().message();
-    EXPECT_EQ(stats->cgroup_stats().memory_stats().usage().limit(), uint64_t{64} << 20);
-    EXPECT_EQ(stats->cgroup_stats().pids_stats().limit(), 32u);
-    EXPECT_GE(stats->cgroup_stats().pids_stats().current(), 1u);
     grpc::ExecProcessRequest bad = exec;
     bad.set_exec_id("e2");
     bad.mutable_process()->clear_args();
@@ -377,7 +376,16 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
         std::string::npos)
         << failed.error().message();
     EXPECT_EQ(agent().wait_process("sleeper", "e2").error().code(), Code::kNotFound);
+  }
 
+  // On the sleeper that exec_runs_in_the_running_container started.
+  void running_container_stats_update_pause_and_kill() {
+    SCOPED_TRACE("stats, update, pause, SIGKILL");
+    auto stats = agent().stats_container("sleeper");
+    ASSERT_TRUE(stats) << stats.error().message();
+    EXPECT_EQ(stats->cgroup_stats().memory_stats().usage().limit(), uint64_t{64} << 20);
+    EXPECT_EQ(stats->cgroup_stats().pids_stats().limit(), 32u);
+    EXPECT_GE(stats->cgroup_stats().pids_stats().current(), 1u);
     grpc::UpdateContainerRequest update;
     update.set_container_id("sleeper");
     update.mutable_resources()->mutable_pids()->set_limit(64);
@@ -393,7 +401,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     ASSERT_FALSE(gone);
     EXPECT_EQ(gone.error().code(), Code::kNotFound);
   }
-  {
+
+  void missing_command_fails_create() {
     SCOPED_TRACE("missing command");
     Result<void> created = agent().create_container(request("nocmd", {"no-such-command"}));
     ASSERT_FALSE(created);
@@ -405,7 +414,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     // The id is free again.
     EXPECT_EQ(run(request("nocmd", {"true"})).first, 0);
   }
-  {
+
+  void symlinked_mount_destinations_stay_inside() {
     SCOPED_TRACE("symlinked mount destinations stay in the rootfs");
     auto req = request("escape", {"sh", "-c",
                                   "grep -q ' /etc/kata ' /proc/self/mountinfo && "
@@ -420,7 +430,8 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(status, 0);
     EXPECT_EQ(out, "inside\n");
   }
-  {
+
+  void read_only_root_refuses_writes() {
     SCOPED_TRACE("read-only root");
     auto req = request("ro", {"sh", "-c", "mkdir /new 2>&1; echo rc=$?"});
     req.mutable_oci()->mutable_root()->set_readonly(true);
@@ -428,13 +439,15 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(status, 0);
     EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
   }
-  {
+
+  void cgroup_namespace_is_rooted_at_the_container() {
     SCOPED_TRACE("cgroup namespace");
     auto req = request("cgns", {"cat", "/proc/self/cgroup"});
     req.mutable_oci()->mutable_linux()->add_namespaces()->set_type("cgroup");
     EXPECT_EQ(run(req).second, "0::/\n");
   }
-  {
+
+  void no_cgroup_of_a_removed_container_is_left() {
     SCOPED_TRACE("no cgroup of a removed container is left in the guest");
     auto [status, out] =
         run(request("leakcheck", {"find", "/sys/fs/cgroup/kata", "/sys/fs/cgroup/kubepods",
@@ -442,6 +455,32 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
     EXPECT_EQ(status, 0);
     EXPECT_EQ(out, "/sys/fs/cgroup/kata/leakcheck\n");
   }
+
+  config::Config config_;
+  BootOptions options_;
+  std::string run_root_;
+  std::unique_ptr<GuestVm> guest_;
+};
+
+TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
+  // One VM for all: each scenario below removes its containers.
+  echo_prints_stdout();
+  large_output_is_read_while_waiting();
+  exit_code_is_reported();
+  stdin_reaches_cat();
+  terminal_comes_from_the_containers_devpts();
+  terminal_resize_reaches_the_process();
+  process_limits_apply();
+  seccomp_filter_applies();
+  oom_kill_is_reported();
+  env_cwd_and_user_apply();
+  exec_runs_in_the_running_container();
+  running_container_stats_update_pause_and_kill();
+  missing_command_fails_create();
+  symlinked_mount_destinations_stay_inside();
+  read_only_root_refuses_writes();
+  cgroup_namespace_is_rooted_at_the_container();
+  no_cgroup_of_a_removed_container_is_left();
 }
 
 }  // namespace
