@@ -8,6 +8,7 @@
 
 #include "agent.pb.h"
 #include "ttrpc/client.h"
+#include "ttrpc/testing/test_util.h"
 
 namespace kata::agent {
 namespace {
@@ -25,11 +26,12 @@ class ContainerService : public ::testing::Test {
     ASSERT_TRUE(reaper) << reaper.error().message();
     reaper_ = std::move(*reaper);
     engine_ = std::make_unique<container::Engine>(*reaper_, "/nonexistent-cgroup-root");
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    auto [served, client] = ttrpc::testing::socket_pair();
     register_container_service(server_, *engine_);
-    serving_ = std::thread([this, fd = fds[0]] { (void)server_.serve_connection(UniqueFd(fd)); });
-    client_ = std::make_unique<ttrpc::Client>(UniqueFd(fds[1]));
+    serving_ = std::thread([this, fd = std::move(served)]() mutable {
+      (void)server_.serve_connection(std::move(fd));
+    });
+    client_ = std::make_unique<ttrpc::Client>(std::move(client));
   }
   void TearDown() override {
     client_->close();

@@ -11,6 +11,7 @@
 #include "health.pb.h"
 #include "ttrpc/client.h"
 #include "ttrpc/server.h"
+#include "ttrpc/testing/test_util.h"
 
 namespace kata::agent {
 namespace {
@@ -22,12 +23,13 @@ constexpr auto kTimeout = std::chrono::seconds(10);
 class Services : public ::testing::Test {
  protected:
   void SetUp() override {
-    int fds[2];
-    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+    auto [served, client] = ttrpc::testing::socket_pair();
     register_health_service(server_);
     register_agent_service(server_, sandbox_);
-    serving_ = std::thread([this, fd = fds[0]] { (void)server_.serve_connection(UniqueFd(fd)); });
-    client_ = std::make_unique<ttrpc::Client>(UniqueFd(fds[1]));
+    serving_ = std::thread([this, fd = std::move(served)]() mutable {
+      (void)server_.serve_connection(std::move(fd));
+    });
+    client_ = std::make_unique<ttrpc::Client>(std::move(client));
   }
   void TearDown() override {
     client_->close();
