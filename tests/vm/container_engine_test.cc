@@ -66,11 +66,8 @@ class ContainerEngineTest : public ::testing::Test {
     std::string cat =
         "cat '" + guest_dir() + "/kata-initrd.img' '" + *extra + "' > '" + initrd + "'";
     ASSERT_EQ(std::system(cat.c_str()), 0);
-    config_.hypervisor.kernel = guest_dir() + "/vmlinuz";
+    config_ = vm_test::tcg_guest_config();
     config_.hypervisor.initrd = initrd;
-    config_.hypervisor.default_memory = 512;
-    config_.agent.dial_timeout = 90;  // TCG on a loaded 2-core machine
-    config_.hypervisor.accelerator = config::Accelerator::kTcg;
     options_.id = "ctrtest-" + std::to_string(::getpid());
     options_.run_root = run_root_ + "/run";
     auto guest = GuestVm::boot(config_, options_);

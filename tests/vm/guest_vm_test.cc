@@ -24,13 +24,10 @@ class GuestVmTest : public ::testing::Test {
     char tmpl[] = "/tmp/kata-vmtest-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     run_root_ = tmpl;
-    config_.hypervisor.kernel = guest_dir() + "/vmlinuz";
-    config_.hypervisor.initrd = guest_dir() + "/kata-initrd.img";
-    config_.hypervisor.default_memory = 512;
-    config_.agent.dial_timeout = 60;  // TCG on a loaded 2-core machine
     // The KVM probe costs a few seconds on hosts where KVM hangs; one test
     // runs it (auto), the others go straight to TCG.
-    config_.hypervisor.accelerator = config::Accelerator::kTcg;
+    config_ = vm_test::tcg_guest_config();
+    config_.agent.dial_timeout = 60;
     options_.id = "vmtest-" + std::to_string(::getpid());
     options_.run_root = run_root_;
   }

@@ -45,11 +45,7 @@ class VirtioFsTest : public ::testing::Test {
     char tmpl[] = "/tmp/kata-vfstest-XXXXXX";
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     run_root_ = tmpl;
-    config_.hypervisor.kernel = guest_dir() + "/vmlinuz";
-    config_.hypervisor.initrd = guest_dir() + "/kata-initrd.img";
-    config_.hypervisor.default_memory = 512;
-    config_.hypervisor.accelerator = config::Accelerator::kTcg;
-    config_.agent.dial_timeout = 90;  // TCG on a loaded 2-core machine
+    config_ = vm_test::tcg_guest_config();
     options_.id = "vfstest-" + std::to_string(::getpid());
     options_.run_root = run_root_;
     options_.shared_dir = resource::sandbox_shared_dir(options_.id, run_root_ + "/shared");

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/fs.h"
+#include "config/config.h"
 #include "sys/proc_scan.h"
 
 namespace kata::vm_test {
@@ -20,6 +21,18 @@ namespace kata::vm_test {
 inline std::string guest_dir() {
   const char* env = std::getenv("KATA_TEST_GUEST_DIR");
   return env && *env ? env : KATA_BUILD_GUEST_DIR;
+}
+
+// The guest image of guest_dir() under TCG with 512 MiB, and a dial timeout for a
+// loaded 2-core machine: what every VM test starts from.
+inline config::Config tcg_guest_config() {
+  config::Config c;
+  c.hypervisor.kernel = guest_dir() + "/vmlinuz";
+  c.hypervisor.initrd = guest_dir() + "/kata-initrd.img";
+  c.hypervisor.default_memory = 512;
+  c.hypervisor.accelerator = config::Accelerator::kTcg;
+  c.agent.dial_timeout = 90;
+  return c;
 }
 
 // A pid of 0 means "never started" (kill(0, 0) would ask about our own process group).
