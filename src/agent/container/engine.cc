@@ -5,8 +5,23 @@
 
 namespace kata::agent::container {
 namespace {
+// Only without inotify: how often next_oom looks at every memory.events.
 constexpr auto kOomPoll = std::chrono::milliseconds(200);
 }  // namespace
+
+Engine::Engine(Reaper& reaper, std::string cgroup_root)
+    : reaper_(reaper), cgroup_root_(std::move(cgroup_root)) {
+  Result<std::unique_ptr<FileChangeWatch>> watch = FileChangeWatch::start([this] {
+    // Under the lock, so that a waiter between its check and its wait does not miss it.
+    std::lock_guard lock(mu_);
+    oom_cv_.notify_all();
+  });
+  if (watch) {
+    memory_events_watch_ = std::move(*watch);
+  } else {
+    log::warn("OOM events are polled: {}", watch.error().message());
+  }
+}
 
 Engine::~Engine() {
   std::map<std::string, std::shared_ptr<Container>> all;
@@ -51,6 +66,11 @@ Result<void> Engine::create(ContainerSpec spec, const ttrpc::CancelToken* cancel
   }
   containers_[id] = *c;
   oom_seen_[id] = 0;
+  if (memory_events_watch_) {
+    // A cgroup without the memory controller has no memory.events, and no OOM kills.
+    Result<void> watched = memory_events_watch_->add((*c)->cgroup().dir() + "/memory.events");
+    if (!watched) log::debug("container {}: {}", id, watched.error().message());
+  }
   return {};
 }
 
@@ -158,6 +178,12 @@ void Engine::collect_ooms_locked() {
 }
 
 Result<std::string> Engine::next_oom(const ttrpc::CancelToken* cancel) {
+  auto notify = [this] {
+    std::lock_guard lock(mu_);
+    oom_cv_.notify_all();
+  };
+  ttrpc::CancelToken::Subscription woken =
+      cancel ? cancel->subscribe(notify) : ttrpc::CancelToken::Subscription();
   std::unique_lock lock(mu_);
   for (;;) {
     collect_ooms_locked();
@@ -166,10 +192,14 @@ Result<std::string> Engine::next_oom(const ttrpc::CancelToken* cancel) {
       oom_pending_.pop_front();
       return id;
     }
-    // Woken at once by an exit; the poll catches OOM kills of processes that
-    // live on (a child killed inside a container whose init survives).
-    oom_cv_.wait_for(lock, kOomPoll);
     if (cancel && cancel->cancelled()) return Error(Code::kCancelled, "GetOOMEvent cancelled");
+    // Woken by an exit, a cancel, or a change of some memory.events (an OOM
+    // kill of a process that is not the container's init).
+    if (memory_events_watch_) {
+      oom_cv_.wait(lock);
+    } else {
+      oom_cv_.wait_for(lock, kOomPoll);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "agent/container/container.h"
+#include "agent/container/file_change_watch.h"
 #include "agent/init/reaper.h"
 #include "common/result.h"
 #include "ttrpc/cancel.h"
@@ -19,8 +20,7 @@ namespace kata::agent::container {
 
 class Engine {
  public:
-  explicit Engine(Reaper& reaper, std::string cgroup_root = kCgroupRoot)
-      : reaper_(reaper), cgroup_root_(std::move(cgroup_root)) {}
+  explicit Engine(Reaper& reaper, std::string cgroup_root = kCgroupRoot);
   ~Engine();
 
   // Create, start and exec wait for the container init; `cancel` ends the wait
@@ -64,7 +64,11 @@ class Engine {
   std::map<std::string, std::shared_ptr<Container>> containers_;  // guarded by mu_
   std::map<std::string, uint64_t> oom_seen_;                      // guarded by mu_
   std::deque<std::string> oom_pending_;                           // guarded by mu_
-  std::condition_variable oom_cv_;  // a process exited: an OOM kill may be pending
+  // A process exited or a memory.events changed: an OOM kill may be pending.
+  std::condition_variable oom_cv_;
+  // Last, so that it stops before what its callback touches goes away. Null if
+  // inotify failed: then next_oom polls.
+  std::unique_ptr<FileChangeWatch> memory_events_watch_;
 };
 
 }  // namespace kata::agent::container

@@ -18,7 +18,6 @@ namespace {
 // Child fds are moved to >= kHighFd first, so that the dup2s onto 0-3 never
 // overwrite a source that is still needed.
 constexpr int kHighFd = 10;
-constexpr int kCancelPollMs = 100;
 
 Result<UniqueFd> dup_high(int fd) {
   if (fd < 0) return UniqueFd();
@@ -145,13 +144,9 @@ bool take_frame(Frame frame, bool until_ready, InitReport& report) {
 InitReport await_init(int socket, bool until_ready, const ttrpc::CancelToken* cancel) {
   InitReport report;
   for (;;) {
-    // The token has no fd: look at it between short polls of the socket.
-    pollfd p{socket, POLLIN, 0};
-    while (::poll(&p, 1, kCancelPollMs) == 0 || (p.revents == 0 && errno == EINTR)) {
-      if (cancel && cancel->cancelled()) {
-        report.status = Error(Code::kCancelled, "call cancelled");
-        return report;
-      }
+    if (!ttrpc::wait_ready_or_cancelled(socket, POLLIN, cancel)) {
+      report.status = Error(Code::kCancelled, "call cancelled");
+      return report;
     }
     Result<Frame> frame = read_frame_with_fd(socket);
     if (!frame) {

@@ -7,12 +7,6 @@
 #include "agent/container/lookup.h"
 
 namespace kata::agent::container {
-namespace {
-// The cancel token has no fd or condition variable to share with ours: look
-// at it this often while waiting.
-constexpr auto kCancelPoll = std::chrono::milliseconds(100);
-}  // namespace
-
 void Process::on_exit(int wait_status) {
   {
     std::lock_guard lock(mu_);
@@ -27,11 +21,17 @@ bool Process::exited() const {
 }
 
 Result<int> Process::wait(const ttrpc::CancelToken* cancel) {
+  // Woken by the exit or by the cancel, never by a timer: a container that
+  // runs for hours keeps a WaitProcess call pending all along.
+  auto notify = [this] {
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+  };
+  ttrpc::CancelToken::Subscription woken =
+      cancel ? cancel->subscribe(notify) : ttrpc::CancelToken::Subscription();
   std::unique_lock lock(mu_);
-  while (!exit_code_) {
-    if (cancel && cancel->cancelled()) return Error(Code::kCancelled, "wait cancelled");
-    cv_.wait_for(lock, kCancelPoll);
-  }
+  cv_.wait(lock, [&] { return exit_code_ || (cancel && cancel->cancelled()); });
+  if (!exit_code_) return Error(Code::kCancelled, "wait cancelled");
   return *exit_code_;
 }
 

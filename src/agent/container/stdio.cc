@@ -14,7 +14,6 @@ namespace {
 
 // How often a blocked read or write looks at its cancel token. The token has
 // no fd to poll, so cancellation is noticed within this much time.
-constexpr int kCancelPollMs = 100;
 
 Result<void> set_nonblock(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
@@ -22,17 +21,6 @@ Result<void> set_nonblock(int fd) {
     return Error::from_errno(errno, "set O_NONBLOCK");
   }
   return {};
-}
-
-// Waits until `fd` is ready for `events`; false when cancelled.
-bool wait_ready(int fd, short events, const ttrpc::CancelToken* cancel) {
-  for (;;) {
-    if (cancel && cancel->cancelled()) return false;
-    pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, kCancelPollMs);
-    if (r > 0) return true;
-    if (r < 0 && errno != EINTR) return true;  // let the read/write report it
-  }
 }
 
 Error cancelled() { return Error(Code::kCancelled, "call cancelled"); }
@@ -87,7 +75,7 @@ Result<std::string> ProcessIo::read_from(int fd, uint32_t max, const ttrpc::Canc
   if (fd < 0 || max == 0) return std::string();
   std::string buf(std::min<uint32_t>(max, 1u << 20), '\0');
   for (;;) {
-    if (!wait_ready(fd, POLLIN, cancel)) return cancelled();
+    if (!ttrpc::wait_ready_or_cancelled(fd, POLLIN, cancel)) return cancelled();
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n >= 0) {
       buf.resize(static_cast<size_t>(n));
@@ -114,7 +102,7 @@ Result<uint32_t> ProcessIo::write_stdin(std::string_view data, const ttrpc::Canc
   if (fd < 0) return Error(Code::kFailedPrecondition, "stdin is closed");
   if (data.empty()) return 0u;
   for (;;) {
-    if (!wait_ready(fd, POLLOUT, cancel)) return cancelled();
+    if (!ttrpc::wait_ready_or_cancelled(fd, POLLOUT, cancel)) return cancelled();
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n >= 0) return static_cast<uint32_t>(n);
     if (errno == EPIPE)
