@@ -1,8 +1,9 @@
 // bench/start: `ctr run --rm IMAGE ID true` through a private containerd with
 // io.containerd.runc.v2 (Debian's runc) and io.containerd.kata.v2 (Kata++), plus the
 // bare-QEMU boot of bench/boot, N runs each, alternating so that all three see the same
-// machine load. Prints the medians, the host memory of one idle Kata++ sandbox and, last,
-// `ratio kata/runc: X.XX` and `ratio kata/bare-qemu: X.XX`.
+// machine load. Prints the medians, the host memory and CPU of one idle Kata++ sandbox
+// and, last, `ratio kata/runc: X.XX`, `ratio kata/bare-qemu: X.XX` and
+// `ratio kata-runc/bare-qemu: X.XX` (what Kata++ adds over runc, per bare boot).
 //
 //   start_bench --runs N --kernel K --baseline-initrd B [--machine microvm|q35]
 #include <unistd.h>
@@ -72,12 +73,47 @@ long guest_ram_rss_kb(int qemu_pid, long mib) {
   return rss;
 }
 
-struct SandboxMemory {
-  long qemu_kb = 0, virtiofsd_kb = 0, shim_kb = 0, guest_rss_kb = -1, guest_used_kb = -1;
+// User + system CPU time of a process and all its threads, in clock ticks; -1 if gone.
+long cpu_ticks(int pid) {
+  Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return -1;
+  // Fields after the command, which may hold spaces, ends at the last ')'.
+  std::vector<std::string> f = split(stat->substr(stat->rfind(')') + 2), ' ');
+  return f.size() > 12 ? std::atol(f[11].c_str()) + std::atol(f[12].c_str()) : -1;
+}
+
+constexpr auto kCpuWindow = 10s;
+
+// One kind of process of the sandbox: virtiofsd runs as two (its sandbox forks).
+struct ProcessUse {
+  std::vector<int> pids;
+  long pss_kb = 0;
+  long ticks_before = 0;
+  double cpu_percent = 0;  // of one core, over kCpuWindow
+  long ticks() const {
+    long sum = 0;
+    for (int pid : pids) sum += std::max(0L, cpu_ticks(pid));
+    return sum;
+  }
 };
 
+struct IdleSandbox {
+  ProcessUse qemu, virtiofsd, shim;
+  long guest_rss_kb = -1, guest_used_kb = -1;
+};
+
+// Measures each process's CPU over kCpuWindow while nothing talks to the sandbox.
+void measure_idle_cpu(IdleSandbox& m) {
+  std::vector<ProcessUse*> all = {&m.qemu, &m.virtiofsd, &m.shim};
+  for (ProcessUse* p : all) p->ticks_before = p->ticks();
+  std::this_thread::sleep_for(kCpuWindow);
+  double per_tick = 100.0 / (static_cast<double>(::sysconf(_SC_CLK_TCK)) *
+                             std::chrono::duration<double>(kCpuWindow).count());
+  for (ProcessUse* p : all) p->cpu_percent = static_cast<double>(p->ticks() - p->ticks_before) * per_tick;
+}
+
 // Starts one sandbox running `sleep`, lets it settle, and measures it.
-Result<SandboxMemory> idle_sandbox_memory(e2e::ContainerdEnv& env, long vm_mib) {
+Result<IdleSandbox> measure_idle_sandbox(e2e::ContainerdEnv& env, long vm_mib) {
   std::string id = env.unique_id("bench-idle");
   KATA_ASSIGN_OR_RETURN(
       e2e::CtrResult started,
@@ -88,19 +124,21 @@ Result<SandboxMemory> idle_sandbox_memory(e2e::ContainerdEnv& env, long vm_mib) 
     return Error(Code::kInternal, "start an idle kata sandbox: " + started.describe());
   }
   std::this_thread::sleep_for(5s);  // let the boot's transient allocations settle
-  SandboxMemory m;
-  int qemu = 0;
+  IdleSandbox m;
   for (const auto& [pid, cmdline] : sys::processes_mentioning(id)) {
-    if (cmdline.find("qemu-system") != std::string::npos) {
-      m.qemu_kb += pss_kb(pid);
-      qemu = pid;
-    } else if (cmdline.find("virtiofsd") != std::string::npos) {
-      m.virtiofsd_kb += pss_kb(pid);
-    } else if (cmdline.find("containerd-shim-kata-v2") != std::string::npos) {
-      m.shim_kb += pss_kb(pid);
-    }
+    ProcessUse* p = cmdline.find("qemu-system") != std::string::npos ? &m.qemu
+                    : cmdline.find("virtiofsd") != std::string::npos ? &m.virtiofsd
+                    : cmdline.find("containerd-shim-kata-v2") != std::string::npos ? &m.shim
+                                                                                   : nullptr;
+    if (!p) continue;
+    p->pss_kb += pss_kb(pid);
+    p->pids.push_back(pid);
   }
-  if (qemu) m.guest_rss_kb = guest_ram_rss_kb(qemu, vm_mib);
+  int qemu = m.qemu.pids.empty() ? 0 : m.qemu.pids.front();
+  if (qemu) {
+    m.guest_rss_kb = guest_ram_rss_kb(qemu, vm_mib);
+    measure_idle_cpu(m);
+  }
   Result<e2e::CtrResult> meminfo =
       env.ctr({"task", "exec", "--exec-id", "meminfo", id, "cat", "/proc/meminfo"}, 60s);
   if (meminfo && meminfo->exit_code == 0)
@@ -140,12 +178,18 @@ Result<Medians> measure(e2e::ContainerdEnv& env, const config::Config& c, const 
   return Medians{bench::median(runc), bench::median(kata), bench::median(bare)};
 }
 
-void print_memory(const SandboxMemory& m, int vm_mib) {
+void print_idle(const IdleSandbox& m, int vm_mib) {
   std::printf(
       "idle sandbox, host PSS: QEMU %.1f MiB + virtiofsd %.1f MiB + shim %.1f MiB = "
       "%.1f MiB\n",
-      mib(m.qemu_kb), mib(m.virtiofsd_kb), mib(m.shim_kb),
-      mib(m.qemu_kb + m.virtiofsd_kb + m.shim_kb));
+      mib(m.qemu.pss_kb), mib(m.virtiofsd.pss_kb), mib(m.shim.pss_kb),
+      mib(m.qemu.pss_kb + m.virtiofsd.pss_kb + m.shim.pss_kb));
+  std::printf(
+      "idle sandbox, host CPU over %lld s: QEMU %.2f%% + virtiofsd %.2f%% + shim %.2f%% = "
+      "%.2f%% of one core\n",
+      static_cast<long long>(kCpuWindow.count()), m.qemu.cpu_percent,
+      m.virtiofsd.cpu_percent, m.shim.cpu_percent,
+      m.qemu.cpu_percent + m.virtiofsd.cpu_percent + m.shim.cpu_percent);
   std::printf(
       "idle sandbox, guest RAM touched: %.1f MiB resident of QEMU's %d MiB guest RAM "
       "mapping; guest MemTotal-MemAvailable %.1f MiB\n",
@@ -188,10 +232,11 @@ int main(int argc, char** argv) {
   std::printf("median ctr run --rm true, runc:  %.3f s\n", med->runc);
   std::printf("median bare QEMU boot to power-off: %.3f s\n", med->bare);
   std::printf("median ctr run --rm true, kata:  %.3f s\n", med->kata);
-  Result<SandboxMemory> m = idle_sandbox_memory(**env, options.vm_memory_mib);
-  if (!m) return fail("idle sandbox memory: " + m.error().message());
-  print_memory(*m, options.vm_memory_mib);
+  Result<IdleSandbox> m = measure_idle_sandbox(**env, options.vm_memory_mib);
+  if (!m) return fail("idle sandbox: " + m.error().message());
+  print_idle(*m, options.vm_memory_mib);
   std::printf("ratio kata/runc: %.2f\n", med->kata / med->runc);
   std::printf("ratio kata/bare-qemu: %.2f\n", med->kata / med->bare);
+  std::printf("ratio kata-runc/bare-qemu: %.2f\n", (med->kata - med->runc) / med->bare);
   return 0;
 }

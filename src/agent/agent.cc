@@ -83,6 +83,32 @@ Result<void> serve(const Channel& channel, ttrpc::Server& server) {
   });
 }
 
+// Loads the drivers that serving needs now and starts the rest in the
+// background. An image whose kernel has every driver built in lists no
+// modules: then nothing is scanned, read or loaded.
+Result<std::unique_ptr<BackgroundModuleLoad>> load_boot_modules(ChannelKind channel) {
+  KATA_ASSIGN_OR_RETURN(std::vector<std::string> listed, read_module_list(kModuleList));
+  if (listed.empty()) return std::unique_ptr<BackgroundModuleLoad>();
+  KATA_ASSIGN_OR_RETURN(std::string modules_dir, running_modules_dir());
+  // The host names the channel and the VM shows its buses before any driver
+  // loads: boot loads only what serving needs (under TCG each module costs
+  // 10-40 ms).
+  bool pci = has_pci_devices("/sys"), mmio = has_virtio_mmio_devices("/sys");
+  BootNeeds needs{.serial = channel != ChannelKind::kVsock,
+                  .vsock = channel != ChannelKind::kSerial,
+                  .pci_bus = pci || !mmio,  // neither seen: load both rather than guess
+                  .mmio_bus = mmio || !pci};
+  BootModules modules = split_boot_modules(listed, needs);
+  for (const std::string& m : modules.skipped) log::debug("module {} skipped: no such bus", m);
+  // A driver that fails to load is not fatal by itself: the channel decides.
+  Result<void> loaded = load_modules(modules_dir, modules.channel);
+  if (!loaded) log::warn("{}", loaded.error().message());
+  // The transport's driver has found the VM's devices by now.
+  DeviceModules later = drop_absent_device_drivers(modules.later, virtio_device_ids("/sys"));
+  for (const std::string& m : later.absent) log::debug("module {} skipped: no such device", m);
+  return std::make_unique<BackgroundModuleLoad>(modules_dir, later.load);
+}
+
 Result<void> boot_and_serve() {
   KATA_ASSIGN_OR_RETURN(std::vector<std::string> mounted, mount_early().context("early mounts"));
   use_console();
@@ -107,25 +133,8 @@ Result<void> boot_and_serve() {
   // no-internal-processes rule, so the agent itself stays there.
   container::enable_controllers(container::kCgroupRoot);
 
-  KATA_ASSIGN_OR_RETURN(std::vector<std::string> listed, read_module_list(kModuleList));
-  KATA_ASSIGN_OR_RETURN(std::string modules_dir, running_modules_dir());
-  // The host names the channel and the VM shows its buses before any driver
-  // loads: boot loads only what serving needs (under TCG each module costs
-  // 10-40 ms).
-  bool pci = has_pci_devices("/sys"), mmio = has_virtio_mmio_devices("/sys");
-  BootNeeds needs{.serial = opts.channel != ChannelKind::kVsock,
-                  .vsock = opts.channel != ChannelKind::kSerial,
-                  .pci_bus = pci || !mmio,  // neither seen: load both rather than guess
-                  .mmio_bus = mmio || !pci};
-  BootModules modules = split_boot_modules(listed, needs);
-  for (const std::string& m : modules.skipped) log::debug("module {} skipped: no such bus", m);
-  // A driver that fails to load is not fatal by itself: the channel decides.
-  Result<void> loaded = load_modules(modules_dir, modules.channel);
-  if (!loaded) log::warn("{}", loaded.error().message());
-  // The transport's driver has found the VM's devices by now.
-  DeviceModules later = drop_absent_device_drivers(modules.later, virtio_device_ids("/sys"));
-  for (const std::string& m : later.absent) log::debug("module {} skipped: no such device", m);
-  BackgroundModuleLoad later_modules(modules_dir, later.load);
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<BackgroundModuleLoad> later_modules,
+                        load_boot_modules(opts.channel));
 
   RealGuestOs os;
   Sandbox sandbox(os);

@@ -85,6 +85,7 @@ Result<void> Sandbox::set_time(int64_t sec, int64_t usec) {
 }
 
 constexpr char kOsRelease[] = "/proc/sys/kernel/osrelease";
+constexpr char kOsVersion[] = "/proc/sys/kernel/version";
 
 Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_hotplug_probe) {
   GuestDetails d;
@@ -98,6 +99,9 @@ Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_
   // Best effort: the host shows it to users, nothing depends on it.
   if (Result<std::string> release = os_.read_file(kOsRelease)) {
     d.kernel_release = std::string(trim(*release));
+  }
+  if (Result<std::string> version = os_.read_file(kOsVersion)) {
+    d.kernel_version = std::string(trim(*version));
   }
   return d;
 }

@@ -33,6 +33,7 @@ struct GuestDetails {
   uint64_t mem_block_size_bytes = 0;
   bool mem_hotplug_probe = false;
   std::string kernel_release;  // uname -r
+  std::string kernel_version;  // uname -v ("#1 SMP ... Kata++ 6.1.192-3 ..." or "... Debian ...")
 };
 
 // "0x8000000" or "8000000" (sysfs writes hex without the prefix) -> 134217728.

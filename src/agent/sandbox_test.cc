@@ -94,9 +94,11 @@ TEST(Sandbox, GuestDetails) {
   os.files["/sys/devices/system/memory/block_size_bytes"] = "8000000\n";
   os.files["/sys/devices/system/memory/probe"] = "";
   os.files["/proc/sys/kernel/osrelease"] = "6.1.0-56-cloud-amd64\n";
+  os.files["/proc/sys/kernel/version"] = "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1\n";
   auto d = sb.guest_details(true, true);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->kernel_release, "6.1.0-56-cloud-amd64");
+  EXPECT_EQ(d->kernel_version, "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1");
   EXPECT_EQ(d->mem_block_size_bytes, 128u << 20);
   EXPECT_TRUE(d->mem_hotplug_probe);
 

@@ -14,7 +14,9 @@ namespace kata::agent_client {
 // What the host needs to know about the guest, from GetGuestDetails.
 struct GuestDetails {
   std::string agent_version;
-  std::string kernel_release;  // our addition to AgentDetails (absent from upstream agents)
+  // Our additions to AgentDetails (absent from upstream agents): uname -r and -v.
+  std::string kernel_release;
+  std::string kernel_version;
   bool init_daemon = false;
   uint64_t mem_block_size_bytes = 0;
 };

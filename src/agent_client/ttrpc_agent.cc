@@ -81,6 +81,7 @@ Result<GuestDetails> TtrpcAgent::guest_details() {
   GuestDetails d;
   d.agent_version = resp.agent_details().version();
   d.kernel_release = resp.agent_details().kernel_release();
+  d.kernel_version = resp.agent_details().kernel_version();
   d.init_daemon = resp.agent_details().init_daemon();
   d.mem_block_size_bytes = resp.mem_block_size_bytes();
   return d;

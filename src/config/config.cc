@@ -69,7 +69,7 @@ std::optional<InterNetworkingModel> parse_internetworking_model(std::string_view
 }
 
 std::string install_prefix() { return KATA_INSTALL_PREFIX; }
-std::string default_kernel_path() { return install_prefix() + "/share/kata-containers/vmlinuz"; }
+std::string default_kernel_path() { return install_prefix() + "/share/kata-containers/vmlinux"; }
 std::string default_initrd_path() {
   return install_prefix() + "/share/kata-containers/kata-initrd.img";
 }

@@ -30,7 +30,7 @@ std::optional<InterNetworkingModel> parse_internetworking_model(std::string_view
 
 // Install locations compiled in from CMAKE_INSTALL_PREFIX.
 std::string install_prefix();
-std::string default_kernel_path();   // ${prefix}/share/kata-containers/vmlinuz
+std::string default_kernel_path();   // ${prefix}/share/kata-containers/vmlinux
 std::string default_initrd_path();   // ${prefix}/share/kata-containers/kata-initrd.img
 MachineType default_machine_type();  // KATA_DEFAULT_MACHINE_TYPE at configure time
 

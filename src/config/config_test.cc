@@ -30,7 +30,7 @@ TEST(ConfigTest, DefaultsWhenKeysAreMissing) {
   const Config& c = loaded->config;
   EXPECT_EQ(c, Config{});
   EXPECT_EQ(c.hypervisor.path, "/usr/bin/qemu-system-x86_64");
-  EXPECT_EQ(c.hypervisor.kernel, install_prefix() + "/share/kata-containers/vmlinuz");
+  EXPECT_EQ(c.hypervisor.kernel, install_prefix() + "/share/kata-containers/vmlinux");
   EXPECT_EQ(c.hypervisor.initrd, install_prefix() + "/share/kata-containers/kata-initrd.img");
   EXPECT_EQ(c.hypervisor.default_vcpus, 1u);
   EXPECT_EQ(c.hypervisor.default_memory, 2048u);

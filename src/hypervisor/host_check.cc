@@ -117,4 +117,19 @@ std::vector<CheckItem> check_host(const HostFacts& f) {
   return out;
 }
 
+std::string describe_guest_kernel(std::string_view release, std::string_view version) {
+  std::string out(release);
+  if (size_t at = version.find("Kata++ "); at != std::string_view::npos) {
+    std::vector<std::string> words = split(version.substr(at + 7), ' ');
+    out += ", built from source by kata-osbuilder (linux-source " + (words.empty() ? "?" : words[0]);
+    if (words.size() > 1) out += ", config " + words[1];
+    return out + ")";
+  }
+  if (size_t at = version.find("Debian "); at != std::string_view::npos) {
+    return out + ", Debian's kernel package (" + std::string(version.substr(at)) + ")";
+  }
+  if (!version.empty()) out += " (" + std::string(version) + ")";
+  return out;
+}
+
 }  // namespace kata::hypervisor

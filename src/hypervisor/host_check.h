@@ -61,4 +61,9 @@ struct CheckItem {
 // slower fallback (TCG instead of KVM, virtio-serial instead of vsock).
 std::vector<CheckItem> check_host(const HostFacts& facts);
 
+// The guest kernel as `check` shows it: its release and where it came from, read
+// from its build string (uname -v). kata-osbuilder's kernels say "Kata++ <source
+// package version> <fragment hash>", Debian's "Debian <version> (<date>)".
+std::string describe_guest_kernel(std::string_view release, std::string_view version);
+
 }  // namespace kata::hypervisor

@@ -76,5 +76,23 @@ TEST(HostCheckTest, ReportSeverities) {
   EXPECT_EQ(items[3].detail, "no executable `/usr/bin/qemu-system-x86_64`");
 }
 
+TEST(HostCheckTest, DescribeGuestKernel) {
+  struct Case {
+    const char* release;
+    const char* version;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"6.1.192-kata", "#1 SMP PREEMPT_DYNAMIC Kata++ 6.1.192-3 5ca228fb",
+       "6.1.192-kata, built from source by kata-osbuilder (linux-source 6.1.192-3, config "
+       "5ca228fb)"},
+      {"6.1.0-57-cloud-amd64", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1 (2025-11-02)",
+       "6.1.0-57-cloud-amd64, Debian's kernel package (Debian 6.1.158-1 (2025-11-02))"},
+      {"6.5.0", "#3 SMP Tue Jan 2", "6.5.0 (#3 SMP Tue Jan 2)"},
+      {"6.5.0", "", "6.5.0"},  // an agent that does not send uname -v
+  };
+  for (const Case& c : cases) EXPECT_EQ(describe_guest_kernel(c.release, c.version), c.want);
+}
+
 }  // namespace
 }  // namespace kata::hypervisor

@@ -56,7 +56,7 @@ oom_score = 0
 constexpr const char* kKataConfig = R"(# Written by the e2e harness (tests/e2e/containerd_env.cc).
 [hypervisor.qemu]
 path = "/usr/bin/qemu-system-x86_64"
-kernel = "{guest}/vmlinuz"
+kernel = "{kernel}"
 initrd = "{guest}/kata-initrd.img"
 default_vcpus = 1
 default_memory = {memory}
@@ -114,8 +114,12 @@ Result<void> ContainerdEnv::write_configs() {
   KATA_TRY(fs::write_file_atomic(dir_ + "/config.toml",
                                  fmt::format(kContainerdConfig, fmt::arg("dir", dir_))));
   kata_config_ = dir_ + "/configuration.toml";
+  // vmlinux is the kernel built from source; vmlinuz alone, Debian's.
+  std::string kernel = options_.guest_dir + "/vmlinux";
+  if (!fs::exists(kernel)) kernel = options_.guest_dir + "/vmlinuz";
   return fs::write_file_atomic(kata_config_,
                                fmt::format(kKataConfig, fmt::arg("guest", options_.guest_dir),
+                                           fmt::arg("kernel", kernel),
                                            fmt::arg("memory", options_.vm_memory_mib),
                                            fmt::arg("dial", options_.dial_timeout_s),
                                            fmt::arg("extra", options_.extra_hypervisor_toml)));

@@ -23,7 +23,7 @@ inline constexpr const char* kKataRuntime = "io.containerd.kata.v2";
 struct EnvOptions {
   // Put first on containerd's PATH (where containerd-shim-kata-v2 is); empty = none.
   std::string shim_dir;
-  // vmlinuz + kata-initrd.img for the Kata++ configuration.toml.
+  // vmlinux (or vmlinuz) + kata-initrd.img for the Kata++ configuration.toml.
   std::string guest_dir;
   // tests/images/make-busybox-oci.
   std::string image_script;

@@ -31,6 +31,7 @@ grpc::GuestDetailsResponse to_guest_details_response(const GuestDetails& details
   agent->set_version(KATA_VERSION);
   agent->set_init_daemon(true);
   agent->set_kernel_release(details.kernel_release);
+  agent->set_kernel_version(details.kernel_version);
   for (const std::string& d : StorageRegistry::builtin().drivers()) agent->add_storage_handlers(d);
   // No device handlers yet. The container engine loads OCI seccomp profiles
   // (container/seccomp.h).
