@@ -53,6 +53,9 @@ struct HypervisorConfig {
   std::vector<std::string> virtio_fs_extra_args = {"--thread-pool-size=0", "-o",
                                                    "announce_submounts"};
   bool enable_debug = false;
+  // A virtio-balloon with free page reporting: memory the guest frees goes back to the
+  // host. Kata's key; its default is false, ours true (a freed page costs the host nothing).
+  bool reclaim_guest_freed_memory = true;
   // Ours, not Kata's: "auto" probes whether KVM really runs a guest (see hypervisor/accel.h).
   Accelerator accelerator = Accelerator::kAuto;
   // Ours: the host TSC frequency handed to microvm guests under TCG; 0 = detect.

@@ -37,6 +37,7 @@ TEST(ConfigTest, DefaultsWhenKeysAreMissing) {
   EXPECT_EQ(c.hypervisor.shared_fs, SharedFs::kVirtioFs);
   EXPECT_EQ(c.hypervisor.virtio_fs_daemon, "/usr/lib/qemu/virtiofsd");
   EXPECT_EQ(c.hypervisor.accelerator, Accelerator::kAuto);
+  EXPECT_TRUE(c.hypervisor.reclaim_guest_freed_memory);
   EXPECT_EQ(c.agent.dial_timeout, 45u);
   EXPECT_EQ(c.agent.channel, AgentChannel::kAuto);
   EXPECT_EQ(c.runtime.internetworking_model, InterNetworkingModel::kTcFilter);
@@ -58,6 +59,7 @@ virtio_fs_daemon = "/v"
 virtio_fs_cache = "never"
 virtio_fs_extra_args = ["-o", "xattr"]
 enable_debug = true
+reclaim_guest_freed_memory = false
 accelerator = "tcg"
 tsc_khz = 2500000
 [agent.kata]
@@ -85,6 +87,7 @@ sandbox_cgroup_only = true
   EXPECT_EQ(c.hypervisor.virtio_fs_cache, "never");
   EXPECT_EQ(c.hypervisor.virtio_fs_extra_args, (std::vector<std::string>{"-o", "xattr"}));
   EXPECT_TRUE(c.hypervisor.enable_debug);
+  EXPECT_FALSE(c.hypervisor.reclaim_guest_freed_memory);
   EXPECT_EQ(c.hypervisor.accelerator, Accelerator::kTcg);
   EXPECT_EQ(c.hypervisor.tsc_khz, 2500000u);
   EXPECT_TRUE(c.agent.enable_debug);

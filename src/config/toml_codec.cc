@@ -175,6 +175,8 @@ Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(h.virtio_fs_extra_args,
                         s.strings("virtio_fs_extra_args", h.virtio_fs_extra_args));
   KATA_ASSIGN_OR_RETURN(h.enable_debug, s.boolean("enable_debug", h.enable_debug));
+  KATA_ASSIGN_OR_RETURN(h.reclaim_guest_freed_memory,
+                        s.boolean("reclaim_guest_freed_memory", h.reclaim_guest_freed_memory));
   KATA_ASSIGN_OR_RETURN(
       h.accelerator, s.choice("accelerator", h.accelerator, parse_accelerator, "auto, kvm or tcg"));
   KATA_ASSIGN_OR_RETURN(h.tsc_khz, s.count("tsc_khz", h.tsc_khz));
@@ -275,6 +277,7 @@ toml::table to_table(const Config& c) {
       {"virtio_fs_cache", h.virtio_fs_cache},
       {"virtio_fs_extra_args", std::move(virtiofsd_args)},
       {"enable_debug", h.enable_debug},
+      {"reclaim_guest_freed_memory", h.reclaim_guest_freed_memory},
       {"accelerator", to_string(h.accelerator)},
       {"tsc_khz", static_cast<int64_t>(h.tsc_khz)},
   };

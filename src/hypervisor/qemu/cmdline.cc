@@ -26,7 +26,12 @@ std::vector<std::string> MachineArg::argv() const {
 
 std::vector<std::string> AccelArg::argv() const {
   if (type == Accel::kKvm) return {"-accel", "kvm", "-cpu", "host"};
-  return {"-accel", "tcg"};
+  // ARAT (the local APIC timer keeps running in idle states) lets the guest
+  // stop its tick when idle: without it, and with no HPET to broadcast from
+  // (microvm), the kernel keeps the periodic tick and an idle guest wakes HZ
+  // times a second. QEMU's TCG APIC timer does run in idle; qemu64 just does
+  // not say so.
+  return {"-accel", "tcg", "-cpu", "qemu64,+arat"};
 }
 
 std::vector<std::string> SmpArg::argv() const { return {"-smp", std::to_string(cpus)}; }
@@ -91,6 +96,11 @@ std::vector<std::string> VhostUserFsArg::argv() const {
           fmt::format("{},id={},chardev={}-sock,tag={},queue-size={}",
                       virtio_model("vhost-user-fs", machine), id, id, escape_option_value(tag),
                       queue_size)};
+}
+
+std::vector<std::string> BalloonArg::argv() const {
+  return {"-device", virtio_model("virtio-balloon", machine) +
+                         ",id=balloon0,free-page-reporting=on,deflate-on-oom=on"};
 }
 
 namespace {

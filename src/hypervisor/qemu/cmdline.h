@@ -107,7 +107,17 @@ struct VhostUserFsArg {
   std::vector<std::string> argv() const;
 };
 
-using DeviceArg = std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg, VhostUserFsArg>;
+// virtio-balloon with free page reporting: the guest hands the pages it frees back
+// to the host (QEMU punches them out of guest RAM), so that an idle guest holds on
+// the host about what it uses, not every page it ever touched (the boot's initrd
+// and init memory among them).
+struct BalloonArg {
+  Machine machine = Machine::kMicrovm;
+  std::vector<std::string> argv() const;
+};
+
+using DeviceArg =
+    std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg, VhostUserFsArg, BalloonArg>;
 
 struct CommandLine {
   std::string binary = "/usr/bin/qemu-system-x86_64";

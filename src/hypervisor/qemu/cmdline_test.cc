@@ -44,6 +44,8 @@ TEST(CmdlineTest, MicrovmSerialTcgFullArgv) {
                         "virtio-mmio.force-legacy=false",
                         "-accel",
                         "tcg",
+                        "-cpu",
+                        "qemu64,+arat",
                         "-smp",
                         "2",
                         "-m",
@@ -80,6 +82,8 @@ TEST(CmdlineTest, MicrovmSerialTcgFullArgv) {
                         "rng-random,id=rng0,filename=/dev/urandom",
                         "-device",
                         "virtio-rng-device,rng=rng0",
+                        "-device",
+                        "virtio-balloon-device,id=balloon0,free-page-reporting=on,deflate-on-oom=on",
                     }));
 }
 
@@ -120,14 +124,18 @@ INSTANTIATE_TEST_SUITE_P(
                             {"-numa", "node,memdev=mem"},
                             {"-accel", "kvm", "-cpu", "host"},
                             {"-device", "virtio-serial-pci,id=agent-serial"},
-                            {"-device", "virtio-rng-pci,rng=rng0"}},
+                            {"-device", "virtio-rng-pci,rng=rng0"},
+                            {"-device",
+                             "virtio-balloon-pci,id=balloon0,free-page-reporting=on,"
+                             "deflate-on-oom=on"}},
                            {{"-global", "virtio-mmio.force-legacy=false"}, {"-accel", "tcg"}}},
                       Case{
                           "q35_vsock_tcg",
                           Machine::kQ35,
                           Channel::kVsock,
                           Accel::kTcg,
-                          {{"-device", "vhost-vsock-pci,id=vsock0,guest-cid=7"}, {"-accel", "tcg"}},
+                          {{"-device", "vhost-vsock-pci,id=vsock0,guest-cid=7"},
+                           {"-accel", "tcg", "-cpu", "qemu64,+arat"}},
                           {{"-device", "virtio-serial-pci,id=agent-serial"}, {"-cpu", "host"}}},
                       Case{"microvm_vsock_kvm",
                            Machine::kMicrovm,
@@ -154,13 +162,15 @@ TEST(CmdlineTest, CommasInPathsAreEscaped) {
   EXPECT_EQ(escape_option_value("a,,b"), "a,,,,b");
 }
 
-TEST(CmdlineTest, RngAndInitrdAreOptional) {
+TEST(CmdlineTest, RngBalloonAndInitrdAreOptional) {
   VmConfig c = base_config();
   c.rng = false;
+  c.balloon = false;
   c.initrd = "";
   std::vector<std::string> argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
   EXPECT_EQ(std::count(argv.begin(), argv.end(), "-initrd"), 0);
   EXPECT_FALSE(has_run(argv, {"-device", "virtio-rng-device,rng=rng0"}));
+  for (const std::string& word : argv) EXPECT_EQ(word.find("balloon"), std::string::npos);
 }
 
 TEST(CmdlineTest, SharedFsAddsVhostUserFsPerMachine) {
@@ -223,13 +233,13 @@ TEST(KernelParamsTest, Table) {
     std::string want;
   } cases[] = {
       {{.machine = Machine::kMicrovm, .accel = Accel::kTcg, .tsc_khz = 2499998},
-       "console=ttyS0 quiet panic=-1 tsc_early_khz=2499998 agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 tsc_early_khz=2499998 tsc=reliable agent.channel=serial"},
       {{.machine = Machine::kMicrovm, .accel = Accel::kKvm, .tsc_khz = 2499998},
        "console=ttyS0 quiet panic=-1 agent.channel=serial"},
       {{.machine = Machine::kQ35, .accel = Accel::kTcg, .tsc_khz = 2499998},
-       "console=ttyS0 quiet panic=-1 agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 tsc=reliable agent.channel=serial"},
       {{.machine = Machine::kMicrovm, .accel = Accel::kTcg, .tsc_khz = 0},
-       "console=ttyS0 quiet panic=-1 agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 tsc=reliable agent.channel=serial"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .channel = Channel::kVsock},
        "console=ttyS0 quiet panic=-1 agent.channel=vsock"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .debug = true, .agent_debug = true},

@@ -13,6 +13,7 @@ std::string build_kernel_params(const KernelParamsSpec& spec) {
   if (spec.machine == Machine::kMicrovm && spec.accel == Accel::kTcg && spec.tsc_khz != 0) {
     params.push_back(fmt::format("tsc_early_khz={}", spec.tsc_khz));
   }
+  if (spec.accel == Accel::kTcg) params.emplace_back("tsc=reliable");
   params.push_back(fmt::format("agent.channel={}", to_string(spec.channel)));
   if (spec.agent_debug) params.emplace_back("agent.log=debug");
   std::string_view extra = trim(spec.extra);

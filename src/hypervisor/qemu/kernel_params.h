@@ -19,10 +19,15 @@ struct KernelParamsSpec {
   // calibration against the PIT fails about 1 boot in 4 and the boot hangs; telling the
   // kernel the frequency skips calibration. Ignored elsewhere; 0 = unknown (omitted).
   uint64_t tsc_khz = 0;
+  // Under TCG the guest's TSC is the host's, while its jiffies lag whenever the vCPU
+  // thread is late: the clocksource watchdog then judges the TSC unstable, the guest
+  // falls back to the jiffies clocksource and ticks HZ times a second even when idle.
+  // So under TCG the kernel gets tsc=reliable (no watchdog on the TSC).
   std::string extra = {};  // configuration.toml kernel_params, last so that they win
 };
 
-// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] agent.channel=C [agent.log=debug] [extra]".
+// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] [tsc=reliable] agent.channel=C
+// [agent.log=debug] [extra]".
 // panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting.
 std::string build_kernel_params(const KernelParamsSpec& spec);
 

@@ -28,6 +28,7 @@ Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Chann
   c.debug = h.enable_debug;
   c.agent_debug = config.agent.enable_debug;
   c.tsc_khz = h.tsc_khz;
+  c.balloon = h.reclaim_guest_freed_memory;
   c.kernel_params = h.kernel_params;
   c.agent_channel = channel;
   return c;
@@ -54,6 +55,7 @@ CommandLine build_command_line(const VmConfig& c, const RunPaths& paths,
     cl.devices.emplace_back(VhostVsockArg{c.machine, c.vsock_guest_cid});
   }
   if (c.rng) cl.devices.emplace_back(RngArg{c.machine});
+  if (c.balloon) cl.devices.emplace_back(BalloonArg{c.machine});
   if (c.shared_fs) {
     cl.devices.emplace_back(
         VhostUserFsArg{.machine = c.machine, .socket_path = paths.virtiofs_socket});

@@ -31,6 +31,7 @@ struct VmConfig {
   Channel agent_channel = Channel::kSerial;
   uint32_t vsock_guest_cid = 3;
   bool rng = true;
+  bool balloon = true;  // virtio-balloon with free page reporting
   // A vhost-user-fs device (tag kataShared) on RunPaths::virtiofs_socket, where the
   // caller's virtiofsd must listen before start().
   bool shared_fs = false;
