@@ -133,6 +133,7 @@ Result<void> boot_and_serve() {
   // no-internal-processes rule, so the agent itself stays there.
   container::enable_controllers(container::kCgroupRoot);
 
+  // Held until the agent ends: its thread may still be loading.
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<BackgroundModuleLoad> later_modules,
                         load_boot_modules(opts.channel));
 
