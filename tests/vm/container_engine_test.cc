@@ -67,6 +67,7 @@ class ContainerEngineTest : public ::testing::Test {
         "cat '" + guest_dir() + "/kata-initrd.img' '" + *extra + "' > '" + initrd + "'";
     ASSERT_EQ(std::system(cat.c_str()), 0);
     config_ = vm_test::tcg_guest_config();
+    config_.hypervisor.machine_type = machine_type_;
     config_.hypervisor.initrd = initrd;
     options_.id = "ctrtest-" + std::to_string(::getpid());
     options_.run_root = run_root_ + "/run";
@@ -490,6 +491,7 @@ class ContainerEngineTest : public ::testing::Test {
     EXPECT_EQ(out, "");
   }
 
+  config::MachineType machine_type_ = config::MachineType::kMicrovm;
   config::Config config_;
   BootOptions options_;
   std::string run_root_;
@@ -515,6 +517,22 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
   read_only_root_refuses_writes();
   cgroup_namespace_is_rooted_at_the_container();
   no_cgroup_of_a_removed_container_is_left();
+  guest_kernel_has_what_containers_need();
+}
+
+// The same guest kernel on q35: PCI, ACPI, and the PVH boot of vmlinux there too.
+class ContainerEngineQ35Test : public ContainerEngineTest {
+ protected:
+  void SetUp() override {
+    machine_type_ = config::MachineType::kQ35;
+    ContainerEngineTest::SetUp();
+  }
+};
+
+TEST_F(ContainerEngineQ35Test, RunsContainers) {
+  echo_prints_stdout();
+  exit_code_is_reported();
+  process_limits_apply();
   guest_kernel_has_what_containers_need();
 }
 
