@@ -109,7 +109,8 @@ void measure_idle_cpu(IdleSandbox& m) {
   std::this_thread::sleep_for(kCpuWindow);
   double per_tick = 100.0 / (static_cast<double>(::sysconf(_SC_CLK_TCK)) *
                              std::chrono::duration<double>(kCpuWindow).count());
-  for (ProcessUse* p : all) p->cpu_percent = static_cast<double>(p->ticks() - p->ticks_before) * per_tick;
+  for (ProcessUse* p : all)
+    p->cpu_percent = static_cast<double>(p->ticks() - p->ticks_before) * per_tick;
 }
 
 // Starts one sandbox running `sleep`, lets it settle, and measures it.
@@ -126,8 +127,8 @@ Result<IdleSandbox> measure_idle_sandbox(e2e::ContainerdEnv& env, long vm_mib) {
   std::this_thread::sleep_for(5s);  // let the boot's transient allocations settle
   IdleSandbox m;
   for (const auto& [pid, cmdline] : sys::processes_mentioning(id)) {
-    ProcessUse* p = cmdline.find("qemu-system") != std::string::npos ? &m.qemu
-                    : cmdline.find("virtiofsd") != std::string::npos ? &m.virtiofsd
+    ProcessUse* p = cmdline.find("qemu-system") != std::string::npos               ? &m.qemu
+                    : cmdline.find("virtiofsd") != std::string::npos               ? &m.virtiofsd
                     : cmdline.find("containerd-shim-kata-v2") != std::string::npos ? &m.shim
                                                                                    : nullptr;
     if (!p) continue;
@@ -187,9 +188,8 @@ void print_idle(const IdleSandbox& m, int vm_mib) {
   std::printf(
       "idle sandbox, host CPU over %lld s: QEMU %.2f%% + virtiofsd %.2f%% + shim %.2f%% = "
       "%.2f%% of one core\n",
-      static_cast<long long>(kCpuWindow.count()), m.qemu.cpu_percent,
-      m.virtiofsd.cpu_percent, m.shim.cpu_percent,
-      m.qemu.cpu_percent + m.virtiofsd.cpu_percent + m.shim.cpu_percent);
+      static_cast<long long>(kCpuWindow.count()), m.qemu.cpu_percent, m.virtiofsd.cpu_percent,
+      m.shim.cpu_percent, m.qemu.cpu_percent + m.virtiofsd.cpu_percent + m.shim.cpu_percent);
   std::printf(
       "idle sandbox, guest RAM touched: %.1f MiB resident of QEMU's %d MiB guest RAM "
       "mapping; guest MemTotal-MemAvailable %.1f MiB\n",

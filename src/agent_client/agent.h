@@ -68,8 +68,7 @@ class Agent {
   // How many bytes the guest took.
   virtual Result<uint32_t> write_stdin(const std::string& container_id, const std::string& exec_id,
                                        std::string_view data) = 0;
-  virtual Result<void> close_stdin(const std::string& container_id,
-                                   const std::string& exec_id) = 0;
+  virtual Result<void> close_stdin(const std::string& container_id, const std::string& exec_id) = 0;
   virtual Result<void> tty_win_resize(const std::string& container_id, const std::string& exec_id,
                                       uint32_t rows, uint32_t columns) = 0;
   virtual Result<grpc::StatsContainerResponse> stats_container(const std::string& container_id) = 0;

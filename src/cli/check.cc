@@ -94,8 +94,9 @@ int run_check(const GlobalOptions& opts, const std::vector<std::string>& args) {
               std::string(hypervisor::to_string(g.accel().accel)) +
                   (g.accel().reason.empty() ? "" : ": " + g.accel().reason)});
   std::printf("  %-8s %-20s %s\n", "ok", "agent version", details->agent_version.c_str());
-  std::printf("  %-8s %-20s %s\n", "ok", "guest kernel",
-              hypervisor::describe_guest_kernel(details->kernel_release, details->kernel_version).c_str());
+  std::printf(
+      "  %-8s %-20s %s\n", "ok", "guest kernel",
+      hypervisor::describe_guest_kernel(details->kernel_release, details->kernel_version).c_str());
   std::printf("  %-8s %-20s %.2f s\n", "ok", "boot to agent ready",
               static_cast<double>(g.boot_to_ready().count()) / 1000.0);
   if (Result<void> down = g.shutdown(std::chrono::seconds(10)); !down) {

@@ -121,7 +121,8 @@ std::string describe_guest_kernel(std::string_view release, std::string_view ver
   std::string out(release);
   if (size_t at = version.find("Kata++ "); at != std::string_view::npos) {
     std::vector<std::string> words = split(version.substr(at + 7), ' ');
-    out += ", built from source by kata-osbuilder (linux-source " + (words.empty() ? "?" : words[0]);
+    out +=
+        ", built from source by kata-osbuilder (linux-source " + (words.empty() ? "?" : words[0]);
     if (words.size() > 1) out += ", config " + words[1];
     return out + ")";
   }

@@ -23,7 +23,6 @@ namespace kata::ttrpc {
 // joins every handler thread before serve_connection() returns.
 class CancelToken {
  public:
-
   bool cancelled() const {
     std::lock_guard lock(mu_);
     return cancelled_;

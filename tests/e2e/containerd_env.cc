@@ -117,12 +117,12 @@ Result<void> ContainerdEnv::write_configs() {
   // vmlinux is the kernel built from source; vmlinuz alone, Debian's.
   std::string kernel = options_.guest_dir + "/vmlinux";
   if (!fs::exists(kernel)) kernel = options_.guest_dir + "/vmlinuz";
-  return fs::write_file_atomic(kata_config_,
-                               fmt::format(kKataConfig, fmt::arg("guest", options_.guest_dir),
-                                           fmt::arg("kernel", kernel),
-                                           fmt::arg("memory", options_.vm_memory_mib),
-                                           fmt::arg("dial", options_.dial_timeout_s),
-                                           fmt::arg("extra", options_.extra_hypervisor_toml)));
+  return fs::write_file_atomic(
+      kata_config_,
+      fmt::format(kKataConfig, fmt::arg("guest", options_.guest_dir), fmt::arg("kernel", kernel),
+                  fmt::arg("memory", options_.vm_memory_mib),
+                  fmt::arg("dial", options_.dial_timeout_s),
+                  fmt::arg("extra", options_.extra_hypervisor_toml)));
 }
 
 Result<void> ContainerdEnv::launch() {

@@ -484,7 +484,8 @@ class ContainerEngineTest : public ::testing::Test {
       true)"});
     req.mutable_oci()->mutable_linux()->add_namespaces()->set_type("network");
     grpc::LinuxCapabilities* caps = req.mutable_oci()->mutable_process()->mutable_capabilities();
-    for (auto* set : {caps->mutable_bounding(), caps->mutable_effective(), caps->mutable_permitted()})
+    for (auto* set :
+         {caps->mutable_bounding(), caps->mutable_effective(), caps->mutable_permitted()})
       set->Add("CAP_NET_ADMIN");
     auto [status, out] = run(req);
     EXPECT_EQ(status, 0);
