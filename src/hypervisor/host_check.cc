@@ -119,8 +119,9 @@ std::vector<CheckItem> check_host(const HostFacts& f) {
 
 std::string describe_guest_kernel(std::string_view release, std::string_view version) {
   std::string out(release);
-  if (size_t at = version.find("Kata++ "); at != std::string_view::npos) {
-    std::vector<std::string> words = split(version.substr(at + 7), ' ');
+  constexpr std::string_view kOurs = "Kata++ ";  // build-guest-kernel's KBUILD_BUILD_TIMESTAMP
+  if (size_t at = version.find(kOurs); at != std::string_view::npos) {
+    std::vector<std::string> words = split(version.substr(at + kOurs.size()), ' ');
     out +=
         ", built from source by kata-osbuilder (linux-source " + (words.empty() ? "?" : words[0]);
     if (words.size() > 1) out += ", config " + words[1];

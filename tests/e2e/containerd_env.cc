@@ -13,6 +13,7 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "guest_image.h"
 #include "sys/deadline.h"
 
 namespace kata::e2e {
@@ -114,9 +115,7 @@ Result<void> ContainerdEnv::write_configs() {
   KATA_TRY(fs::write_file_atomic(dir_ + "/config.toml",
                                  fmt::format(kContainerdConfig, fmt::arg("dir", dir_))));
   kata_config_ = dir_ + "/configuration.toml";
-  // vmlinux is the kernel built from source; vmlinuz alone, Debian's.
-  std::string kernel = options_.guest_dir + "/vmlinux";
-  if (!fs::exists(kernel)) kernel = options_.guest_dir + "/vmlinuz";
+  std::string kernel = kata::testing::guest_kernel(options_.guest_dir);
   return fs::write_file_atomic(
       kata_config_,
       fmt::format(kKataConfig, fmt::arg("guest", options_.guest_dir), fmt::arg("kernel", kernel),

@@ -13,6 +13,7 @@
 
 #include "common/fs.h"
 #include "config/config.h"
+#include "guest_image.h"
 #include "sys/proc_scan.h"
 
 namespace kata::vm_test {
@@ -23,18 +24,11 @@ inline std::string guest_dir() {
   return env && *env ? env : KATA_BUILD_GUEST_DIR;
 }
 
-// The kernel of guest_dir(): vmlinux when kata-osbuilder built one from source, else
-// Debian's vmlinuz (`kata-osbuilder --kernel debian`).
-inline std::string guest_kernel() {
-  std::string vmlinux = guest_dir() + "/vmlinux";
-  return fs::exists(vmlinux) ? vmlinux : guest_dir() + "/vmlinuz";
-}
-
 // The guest image of guest_dir() under TCG with 512 MiB, and a dial timeout for a
 // loaded 2-core machine: what every VM test starts from.
 inline config::Config tcg_guest_config() {
   config::Config c;
-  c.hypervisor.kernel = guest_kernel();
+  c.hypervisor.kernel = kata::testing::guest_kernel(guest_dir());
   c.hypervisor.initrd = guest_dir() + "/kata-initrd.img";
   c.hypervisor.default_memory = 512;
   c.hypervisor.accelerator = config::Accelerator::kTcg;
