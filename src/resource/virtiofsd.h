@@ -49,6 +49,7 @@ class Virtiofsd {
   ~Virtiofsd();
 
   pid_t pid() const { return process_.pid(); }
+  int pidfd() const { return process_.pidfd(); }  // readable once it has exited
   bool exited() const { return process_.reaped(); }
   const std::string& socket_path() const { return config_.socket_path; }
 

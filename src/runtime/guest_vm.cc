@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <random>
 
@@ -60,6 +61,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   KATA_TRY(fs::mkdir_all(options.run_root, 0711).context(what));
   std::unique_ptr<GuestVm> guest(new GuestVm());
   guest->run_dir_ = run_dir;
+  guest->id_ = options.id;
 
   hypervisor::AccelProbeOptions probe;
   probe.qemu_path = hv.path;
@@ -83,6 +85,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
       return std::move(shared).error().context(what);
     }
     vm.shared_fs = true;
+    guest->persist_state(SandboxStatus::kBooting);
   }
 
   auto started = Clock::now();
@@ -95,8 +98,19 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
     return std::move(qemu_vm).error().context(what);
   }
   guest->vm_ = std::move(*qemu_vm);
+  guest->persist_state(SandboxStatus::kBooting);
+  // From now on a dead virtiofsd ends QEMU, and a dead QEMU ends the wait for the agent.
+  Result<std::unique_ptr<VmWatch>> watch =
+      VmWatch::start({guest->vm_->pid(), guest->vm_->pidfd()},
+                     {guest->virtiofsd_pid(), guest->virtiofsd_ ? guest->virtiofsd_->pidfd() : -1});
+  if (!watch) {
+    guest->release();
+    return std::move(watch).error().context(what);
+  }
+  guest->watch_ = std::move(*watch);
 
   KATA_TRY(guest->connect_agent(config, vm.vsock_guest_cid, started).context(what));
+  guest->persist_state(SandboxStatus::kRunning);
   return guest;
 }
 
@@ -179,7 +193,36 @@ Result<void> GuestVm::start_share(const config::Config& config, const std::strin
   return {};
 }
 
+std::optional<std::string> GuestVm::death() const {
+  return watch_ ? watch_->death() : std::nullopt;
+}
+
+void GuestVm::end(const std::string& why) {
+  if (watch_) watch_->kill_qemu(why);
+}
+
+void GuestVm::persist_state(SandboxStatus status) {
+  SandboxState state;
+  state.id = id_;
+  state.status = status;
+  state.run_dir = run_dir_;
+  state.shared_dir = shared_dir_;
+  auto identify = [](pid_t pid) {
+    Result<sys::ProcessIdentity> who = sys::identify_process(pid);
+    return who ? *who : sys::ProcessIdentity{};  // gone already: nothing to end later
+  };
+  state.service = identify(::getpid());
+  if (vm_) state.qemu = identify(vm_->pid());
+  if (virtiofsd_) state.virtiofsd = identify(virtiofsd_->pid());
+  // Not fatal: without it a crash of ours leaves processes behind, which is
+  // no reason to refuse a sandbox that works.
+  if (Result<void> written = write_sandbox_state(state); !written) {
+    log::warn("{}", written.error().message());
+  }
+}
+
 void GuestVm::release() {
+  watch_.reset();  // before QEMU and virtiofsd go: their end is ours, not a death
   agent_.reset();  // closes the agent socket before its directory goes
   vm_.reset();
   if (virtiofsd_) {

@@ -11,6 +11,8 @@
 #include "hypervisor/qemu/qemu.h"
 #include "hypervisor/types.h"
 #include "resource/virtiofsd.h"
+#include "runtime/sandbox_state.h"
+#include "runtime/vm_watch.h"
 
 namespace kata::runtime {
 
@@ -52,6 +54,12 @@ class GuestVm {
   pid_t virtiofsd_pid() const { return virtiofsd_ ? virtiofsd_->pid() : 0; }
   // From spawning QEMU to the agent's first answer.
   std::chrono::milliseconds boot_to_ready() const { return boot_to_ready_; }
+  // What ended the VM behind our back (virtiofsd or QEMU died, the guest powered
+  // off or panicked); nullopt while it runs. Thread-safe.
+  std::optional<std::string> death() const;
+  // SIGKILL to QEMU now, `why` recorded as its death; everything else is left
+  // to shutdown()/destroy(). Thread-safe (it only signals through a pidfd).
+  void end(const std::string& why);
 
   // Asks the agent to power the guest off (DestroySandbox) and waits for QEMU
   // to exit by itself; if it does not within `timeout`, stops it through QMP
@@ -73,6 +81,9 @@ class GuestVm {
   // everything, and the error carries the guest console's last lines.
   Result<void> connect_agent(const config::Config& config, uint32_t vsock_cid,
                              std::chrono::steady_clock::time_point started);
+  // Writes <run dir>/state.json: this process and the ones it started, so that
+  // `containerd-shim-kata-v2 delete` can end exactly those if we die.
+  void persist_state(SandboxStatus status);
   // Drops the agent, QEMU (killed if running), virtiofsd and the share, and
   // removes the run dir: after it nothing of the VM is left on the host.
   void release();
@@ -87,6 +98,8 @@ class GuestVm {
   std::string shared_dir_;           // set once the share is prepared
   bool shared_dir_created_ = false;  // by us, so ours to remove
   std::chrono::milliseconds boot_to_ready_{0};
+  std::string id_;
+  std::unique_ptr<VmWatch> watch_;  // from QEMU's start until release()
 };
 
 }  // namespace kata::runtime

@@ -43,6 +43,14 @@ class VmSandbox final : public Sandbox {
     std::lock_guard lock(mu_);
     return vm_ && !vm_->vm().wait_for_exit(std::chrono::milliseconds(0)).ok();
   }
+  std::optional<std::string> vm_death() override {
+    std::lock_guard lock(mu_);
+    return vm_ ? vm_->death() : std::nullopt;
+  }
+  void end_vm(const std::string& why) override {
+    std::lock_guard lock(mu_);
+    if (vm_) vm_->end(why);
+  }
 
   Result<void> create_container(const ContainerConfig& config) override;
   Result<void> remove_container(const std::string& container_id) override;
@@ -58,7 +66,9 @@ class VmSandbox final : public Sandbox {
   SandboxOptions options_;
   std::unique_ptr<GuestVm> vm_;
   pid_t vmm_pid_;
-  std::mutex mu_;  // QemuVm is not thread-safe; vm_running() is called from any thread
+  // QemuVm is not thread-safe; vm_running(), vm_death() and end_vm() are called
+  // from any thread.
+  std::mutex mu_;
   std::map<std::string, bool> containers_;
 };
 
@@ -91,8 +101,8 @@ Result<void> VmSandbox::remove_container(const std::string& container_id) {
     return Error(Code::kNotFound, what + ": no such container in sandbox " + id());
   }
   // A dead VM has nothing left to remove; the host side still has to go.
-  Result<void> removed = vm_running() ? agent().remove_container(container_id, kRemoveTimeoutS)
-                                      : Result<void>();
+  Result<void> removed =
+      vm_running() ? agent().remove_container(container_id, kRemoveTimeoutS) : Result<void>();
   Result<void> released = release_share(container_id);
   containers_.erase(container_id);
   if (!removed) return std::move(removed).error().context(what);

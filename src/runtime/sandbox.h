@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,15 +23,16 @@ using RootfsMount = resource::MountSpec;
 
 struct ContainerConfig {
   std::string id;
-  std::string bundle;               // the OCI bundle: holds config.json
-  std::vector<RootfsMount> rootfs;  // empty: the spec's root.path (under the bundle) is shared as is
+  std::string bundle;  // the OCI bundle: holds config.json
+  std::vector<RootfsMount>
+      rootfs;  // empty: the spec's root.path (under the bundle) is shared as is
 };
 
 struct SandboxOptions {
-  std::string id;                                  // sandbox id: validated, names every directory
-  std::string hostname;                            // the guest's; usually the first spec's hostname
-  std::string run_root = kDefaultRunRoot;          // run dir = run_root/id (QEMU, sockets, state)
-  std::string shared_root = kDefaultSharedRoot;    // shared dir = shared_root/id (virtio-fs)
+  std::string id;                                // sandbox id: validated, names every directory
+  std::string hostname;                          // the guest's; usually the first spec's hostname
+  std::string run_root = kDefaultRunRoot;        // run dir = run_root/id (QEMU, sockets, state)
+  std::string shared_root = kDefaultSharedRoot;  // shared dir = shared_root/id (virtio-fs)
 };
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its
@@ -45,6 +47,14 @@ class Sandbox {
   virtual pid_t vmm_pid() const = 0;
   // False once QEMU has exited (crash, kill, guest power-off).
   virtual bool vm_running() = 0;
+  // What ended the VM behind the service's back ("virtiofsd (pid 12) exited
+  // ..."), nullopt while it runs or after shutdown(). Thread-safe.
+  virtual std::optional<std::string> vm_death() = 0;
+  // The last resort when the agent cannot serve a kill or a delete (its threads
+  // exhausted by the workload, hung): QEMU is killed at once, every pending
+  // agent call fails and every process counts as exited. Nothing is released:
+  // remove_container() and shutdown() still do that. Thread-safe.
+  virtual void end_vm(const std::string& why) = 0;
   virtual agent_client::Agent& agent() = 0;
 
   // Mounts the rootfs into the share, converts the bundle's config.json for

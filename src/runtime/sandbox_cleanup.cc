@@ -1,47 +1,35 @@
 // cleanup_sandbox: what `containerd-shim-kata-v2 delete` runs when the sandbox
-// service is gone. The persisted state is the sandbox's directories: every
-// path derives from the sandbox id, and QEMU and virtiofsd name those paths
-// in their arguments, so they are found even if the service died mid-boot,
-// before it could have written anything down.
-#include <signal.h>
+// service is gone. The sandbox's state.json names its processes by pid and
+// start time; only those are ended, and only while they are still the same
+// processes. Nothing is looked for by what a command line mentions: another
+// sandbox whose id this one prefixes, or a `tail -f` of a log, is not ours.
 #include <unistd.h>
-
-#include <chrono>
-#include <thread>
 
 #include "common/fs.h"
 #include "common/id.h"
 #include "common/log.h"
 #include "resource/shared_dir.h"
 #include "runtime/sandbox.h"
-#include "sys/proc_scan.h"
+#include "runtime/sandbox_state.h"
 
 namespace kata::runtime {
 namespace {
 
-std::vector<pid_t> sandbox_processes(const std::string& run_dir, const std::string& shared_dir) {
-  std::vector<pid_t> pids = sys::processes_mentioning(run_dir + "/", ::getuid());
-  for (pid_t pid : sys::processes_mentioning(shared_dir, ::getuid())) pids.push_back(pid);
-  return pids;
+constexpr std::chrono::seconds kDieTimeout{10};
+
+Result<void> end_process(const char* name, const sys::ProcessIdentity& who, bool whole_group) {
+  if (who.empty() || who.pid == ::getpid()) return {};
+  KATA_ASSIGN_OR_RETURN(bool killed, sys::kill_identified(who, whole_group, kDieTimeout)
+                                         .context(std::string("end the sandbox's ") + name));
+  if (killed) log::info("killed leftover {} (pid {})", name, who.pid);
+  return {};
 }
 
-// SIGKILL and wait for them to be gone (reaped by whoever is their parent
-// now, usually init), so that their mounts and sockets are released.
-Result<void> kill_all(const std::string& run_dir, const std::string& shared_dir) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (true) {
-    std::vector<pid_t> pids = sandbox_processes(run_dir, shared_dir);
-    if (pids.empty()) return {};
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Error(Code::kDeadlineExceeded,
-                   "process " + std::to_string(pids.front()) + " of the sandbox does not die");
-    }
-    for (pid_t pid : pids) {
-      log::info("killing leftover sandbox process {}", pid);
-      ::kill(pid, SIGKILL);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+// The service first, so that it cannot act on the end of the others.
+Result<void> end_processes(const SandboxState& state) {
+  KATA_TRY(end_process("sandbox service", state.service, false));
+  KATA_TRY(end_process("QEMU", state.qemu, true));
+  return end_process("virtiofsd", state.virtiofsd, true);
 }
 
 }  // namespace
@@ -49,9 +37,16 @@ Result<void> kill_all(const std::string& run_dir, const std::string& shared_dir)
 Result<void> cleanup_sandbox(const SandboxOptions& options) {
   const std::string what = "clean up sandbox " + options.id;
   KATA_TRY(validate_id(options.id).context(what));
+  // The paths come from the id, never from the file: it only names processes.
   const std::string run_dir = options.run_root + "/" + options.id;
   const std::string shared_dir = resource::sandbox_shared_dir(options.id, options.shared_root);
-  KATA_TRY(kill_all(run_dir, shared_dir).context(what));
+  Result<SandboxState> state = read_sandbox_state(run_dir);
+  if (state) {
+    KATA_TRY(end_processes(*state).context(what));
+  } else if (state.error().code() != Code::kNotFound) {
+    // Unreadable: its processes cannot be told from anyone else's, so none is touched.
+    log::warn("{}: {}; no process ended", what, state.error().message());
+  }
   KATA_TRY(resource::release_shared_dir(shared_dir, true).context(what));
   return fs::remove_all(run_dir).context(what);
 }

@@ -29,6 +29,9 @@ struct Process {
   bool stdin_close_requested = false;  // CloseIO came
   grpc::Process spec;                  // an exec's process, from Exec's spec
   TaskStatus status = containerd::v1::types::CREATED;
+  bool starting = false;                 // Start is asking the guest: signals wait for it
+  std::vector<uint32_t> queued_signals;  // Kill during that time, delivered once it started
+  uint32_t enforced_signal = 0;          // the VM was ended to deliver it: the exit reads 128 + it
   uint32_t exit_status = 0;
   std::chrono::system_clock::time_point exited_at{};
   std::shared_ptr<StdioPumps> pumps;  // shared: CloseIO may use it while Delete drops it

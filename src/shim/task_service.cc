@@ -11,6 +11,9 @@ namespace events = containerd::events;
 
 // What containerd sees for a process that died with its VM (no exit code).
 constexpr uint32_t kLostExitStatus = 255;
+// A process whose exec failed, as a shell reports it: not found, or found and not runnable.
+constexpr uint32_t kNotFoundExitStatus = 127;
+constexpr uint32_t kCannotRunExitStatus = 126;
 
 Error not_found(const std::string& id, const std::string& exec_id) {
   if (exec_id.empty()) return Error(Code::kNotFound, "container " + id + ": not found");
@@ -56,6 +59,11 @@ size_t TaskService::container_count() {
 }
 
 uint32_t TaskService::task_pid() { return vmm_pid_; }
+
+std::optional<std::string> TaskService::sandbox_vm_death() {
+  std::lock_guard lock(mu_);
+  return sandbox_ ? sandbox_->vm_death() : std::nullopt;
+}
 
 Result<std::shared_ptr<Process>> TaskService::find_locked(const std::string& id,
                                                           const std::string& exec_id) {
@@ -144,11 +152,21 @@ Result<task::StartResponse> TaskService::start(const task::StartRequest& req) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(req.id(), req.exec_id()));
   {
     std::lock_guard lock(mu_);
+    if (process->exited()) {
+      return Error(Code::kFailedPrecondition, "start " + process->event_id() + ": it has exited");
+    }
     if (process->status != containerd::v1::types::CREATED) {
       return Error(Code::kFailedPrecondition, "start " + process->event_id() + ": already started");
     }
+    process->starting = true;
   }
-  KATA_TRY(start_process(process));
+  Result<void> started = start_process(process);
+  if (!started) {
+    // As runc's: the process that could not exec has exited, and the task can be deleted.
+    end_unstarted(process, started.error().code() == Code::kNotFound ? kNotFoundExitStatus
+                                                                     : kCannotRunExitStatus);
+    return std::move(started).error();
+  }
   task::StartResponse resp;
   resp.set_pid(task_pid());
   return resp;
@@ -156,6 +174,7 @@ Result<task::StartResponse> TaskService::start(const task::StartRequest& req) {
 
 // Starts the process in the guest, then its stdio, then publishes the start
 // event, and only then the waiter: so the exit event can never overtake it.
+// Signals that came meanwhile are delivered last.
 Result<void> TaskService::start_process(const std::shared_ptr<Process>& process) {
   agent_client::Agent& agent = sandbox_->agent();
   if (process->exec_id.empty()) {
@@ -181,24 +200,45 @@ Result<void> TaskService::start_process(const std::shared_ptr<Process>& process)
   if (!has_stdin && !process->stdio.terminal) {
     (void)agent.close_stdin(process->container_id, process->exec_id);
   }
-  std::lock_guard lock(mu_);
-  if (process->stdin_close_requested) pumps->close_stdin();  // CloseIO came in between
-  process->pumps = std::move(pumps);
-  process->status = containerd::v1::types::RUNNING;
-  if (process->exec_id.empty()) {
-    events::TaskStart event;
-    event.set_container_id(process->container_id);
-    event.set_pid(task_pid());
-    deps_.events->publish(kTopicStart, event);
-  } else {
-    events::TaskExecStarted event;
-    event.set_container_id(process->container_id);
-    event.set_exec_id(process->exec_id);
-    event.set_pid(task_pid());
-    deps_.events->publish(kTopicExecStarted, event);
+  std::vector<uint32_t> queued;
+  {
+    std::lock_guard lock(mu_);
+    if (process->stdin_close_requested) pumps->close_stdin();  // CloseIO came in between
+    process->pumps = std::move(pumps);
+    process->status = containerd::v1::types::RUNNING;
+    process->starting = false;
+    queued = std::move(process->queued_signals);
+    if (process->exec_id.empty()) {
+      events::TaskStart event;
+      event.set_container_id(process->container_id);
+      event.set_pid(task_pid());
+      deps_.events->publish(kTopicStart, event);
+    } else {
+      events::TaskExecStarted event;
+      event.set_container_id(process->container_id);
+      event.set_exec_id(process->exec_id);
+      event.set_pid(task_pid());
+      deps_.events->publish(kTopicExecStarted, event);
+    }
+    process->waiter = std::thread([this, &agent, process] { run_waiter(agent, process); });
   }
-  process->waiter = std::thread([this, &agent, process] { run_waiter(agent, process); });
+  for (uint32_t sig : queued) {
+    Result<void> sent = agent.signal_process(process->container_id, process->exec_id, sig);
+    if (!sent)
+      log::warn("deliver signal {} to {}: {}", sig, process->event_id(), sent.error().message());
+  }
   return {};
+}
+
+void TaskService::end_unstarted(const std::shared_ptr<Process>& process, uint32_t status) {
+  StdioFiles files;  // closed outside the lock: the other ends may be slow to notice
+  {
+    std::lock_guard lock(mu_);
+    process->starting = false;
+    process->queued_signals.clear();
+    files = std::move(process->files);
+  }
+  record_exit(process, status);
 }
 
 // The exit is recorded only after the output was drained, so that whoever
@@ -209,7 +249,11 @@ void TaskService::run_waiter(agent_client::Agent& agent, std::shared_ptr<Process
   if (code) {
     status = static_cast<uint32_t>(*code);
   } else {
-    log::warn("wait for {}: {}", process->event_id(), code.error().message());
+    std::optional<std::string> death = sandbox_vm_death();
+    log::warn("wait for {}: {}{}", process->event_id(), code.error().message(),
+              death ? " (" + *death + ")" : "");
+    std::lock_guard lock(mu_);
+    if (process->enforced_signal != 0) status = 128 + process->enforced_signal;
   }
   std::shared_ptr<StdioPumps> pumps;
   {
@@ -225,15 +269,19 @@ void TaskService::run_waiter(agent_client::Agent& agent, std::shared_ptr<Process
 
 void TaskService::record_exit(const std::shared_ptr<Process>& process, uint32_t status) {
   std::lock_guard lock(mu_);
-  process->status = containerd::v1::types::STOPPED;
-  process->exit_status = status;
-  process->exited_at = std::chrono::system_clock::now();
+  record_exit_locked(*process, status);
+}
+
+void TaskService::record_exit_locked(Process& process, uint32_t status) {
+  process.status = containerd::v1::types::STOPPED;
+  process.exit_status = status;
+  process.exited_at = std::chrono::system_clock::now();
   events::TaskExit event;
-  event.set_container_id(process->container_id);
-  event.set_id(process->event_id());
+  event.set_container_id(process.container_id);
+  event.set_id(process.event_id());
   event.set_pid(task_pid());
   event.set_exit_status(status);
-  *event.mutable_exited_at() = to_timestamp(process->exited_at);
+  *event.mutable_exited_at() = to_timestamp(process.exited_at);
   deps_.events->publish(kTopicExit, event);
   exited_cv_.notify_all();
 }

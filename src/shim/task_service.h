@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -80,6 +81,11 @@ class TaskService {
   Result<void> start_process(const std::shared_ptr<Process>& process);
   void run_waiter(agent_client::Agent& agent, std::shared_ptr<Process> process);
   void record_exit(const std::shared_ptr<Process>& process, uint32_t status);
+  void record_exit_locked(Process& process, uint32_t status);  // holds mu_
+  // A process that will never run (its start failed, or it was killed before
+  // Start): its stdio is closed and it is reported exited with `status`.
+  void end_unstarted(const std::shared_ptr<Process>& process, uint32_t status);
+  std::optional<std::string> sandbox_vm_death();
   void join_process(Process& process);
   Result<task::DeleteResponse> remove_container(const std::string& id);
   Result<task::DeleteResponse> remove_exec(const std::string& id, const std::string& exec_id);

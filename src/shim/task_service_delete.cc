@@ -68,7 +68,12 @@ Result<task::DeleteResponse> TaskService::remove_container(const std::string& id
     stop_sandbox();
   } else if (Result<void> removed = sandbox->remove_container(id); !removed) {
     log::warn("remove container {}: {}", id, removed.error().message());
-    if (sandbox->vm_running()) return std::move(removed).error().context("delete " + id);
+    if (sandbox->vm_running()) {
+      // A guest that cannot remove its last container is of no more use: its
+      // end ends every process, so the waiters below return.
+      if (!last) return std::move(removed).error().context("delete " + id);
+      sandbox->end_vm("the agent could not remove container " + id);
+    }
   }
   for (auto& process : processes) join_process(*process);
   const std::shared_ptr<Process>& init = processes.front();

@@ -1,11 +1,33 @@
 // The task calls on a created container: Exec, State, Wait, Kill, stdio,
 // Pause/Resume, Update, Stats, Pids, Connect.
+#include <signal.h>
+
+#include "common/log.h"
 #include "containerd/events.pb.h"
 #include "shim/convert.h"
 #include "shim/task_service.h"
 
 namespace kata::shim {
 namespace {
+
+// Whether a signal's default action ends a process (what happens to a created
+// process, which has installed no handler yet).
+bool ends_by_default(uint32_t sig) {
+  switch (sig) {
+    case 0:
+    case SIGCHLD:
+    case SIGCONT:
+    case SIGURG:
+    case SIGWINCH:
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return false;
+    default:
+      return true;
+  }
+}
 
 Error already_finished(const Process& process) {
   return Error(Code::kNotFound, "process " + process.event_id() + ": process already finished");
@@ -78,18 +100,41 @@ Result<task::WaitResponse> TaskService::wait(const task::WaitRequest& req,
 
 Result<Empty> TaskService::kill(const task::KillRequest& req) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(req.id(), req.exec_id()));
-  agent_client::Agent* agent = nullptr;
+  runtime::Sandbox* sandbox = nullptr;
+  bool sole_init = false;
   {
     std::lock_guard lock(mu_);
     if (process->exited()) return already_finished(*process);
-    KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
-    agent = &sandbox->agent();
+    if (process->status == containerd::v1::types::CREATED) {
+      // Start is asking the guest right now: the signal follows the start.
+      if (process->starting) {
+        process->queued_signals.push_back(req.signal());
+        return Empty();
+      }
+      // Never started: nothing of it runs in the guest (a container's init waits
+      // there for Start; Delete removes it). It ends here, as runc's created init would.
+      if (ends_by_default(req.signal())) record_exit_locked(*process, 128 + req.signal());
+      return Empty();
+    }
+    KATA_ASSIGN_OR_RETURN(sandbox, sandbox_locked());
+    sole_init = process->exec_id.empty() && containers_.size() == 1;
   }
   // The agent's empty exec id means every process of the container.
   std::string exec_id = req.all() ? "" : req.exec_id();
-  KATA_TRY(agent->signal_process(req.id(), exec_id, req.signal())
-               .context("kill " + process->event_id()));
-  return Empty();
+  Result<void> sent = sandbox->agent().signal_process(req.id(), exec_id, req.signal());
+  if (sent) return Empty();
+  // SIGKILL is a promise. When the agent cannot keep it (its threads taken by a
+  // fork bomb, hung) and the VM holds nothing else, ending the VM keeps it.
+  if (req.signal() == SIGKILL && sole_init && sandbox->vm_running()) {
+    log::warn("kill {}: {}; ending its VM instead", process->event_id(), sent.error().message());
+    {
+      std::lock_guard lock(mu_);
+      process->enforced_signal = SIGKILL;
+    }
+    sandbox->end_vm("the agent could not deliver SIGKILL to " + process->event_id());
+    return Empty();
+  }
+  return std::move(sent).error().context("kill " + process->event_id());
 }
 
 Result<Empty> TaskService::resize_pty(const task::ResizePtyRequest& req) {

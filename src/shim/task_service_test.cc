@@ -253,6 +253,83 @@ TEST_F(TaskServiceTest, DeleteOfARunningContainerKillsIt) {
   EXPECT_EQ(state_->shutdown_calls, 1);
 }
 
+TEST_F(TaskServiceTest, FailedStartLeavesAStoppedTaskThatDeletes) {
+  // As an exec failing in the guest with ENOEXEC or E2BIG: runc leaves nothing either.
+  ASSERT_TRUE(service_->create(create_req("c1", bundle_)));
+  agent_->fail_start = Code::kUnknown;
+  task::StartRequest start;
+  start.set_id("c1");
+  EXPECT_FALSE(service_->start(start));
+  EXPECT_EQ(wait("c1"), 126u);
+  task::StateRequest state;
+  state.set_id("c1");
+  EXPECT_EQ(service_->state(state)->status(), containerd::v1::types::STOPPED);
+  EXPECT_EQ(service_->start(start).error().code(), Code::kFailedPrecondition);
+  Result<task::DeleteResponse> deleted = remove("c1");
+  ASSERT_TRUE(deleted) << deleted.error().message();
+  EXPECT_EQ(deleted->exit_status(), 126u);
+  EXPECT_EQ(state_->shutdown_calls, 1);
+  EXPECT_THAT(events_.topics(), ElementsAre("/tasks/create", "/tasks/exit", "/tasks/delete"));
+}
+
+TEST_F(TaskServiceTest, FailedExecStartIsAnExitAndDeletes) {
+  create_and_start();
+  task::ExecProcessRequest exec;
+  exec.set_id("c1");
+  exec.set_exec_id("e1");
+  ASSERT_TRUE(service_->exec(exec));
+  agent_->fail_exec = Code::kNotFound;
+  task::StartRequest start;
+  start.set_id("c1");
+  start.set_exec_id("e1");
+  EXPECT_FALSE(service_->start(start));
+  EXPECT_EQ(wait("c1", "e1"), 127u);
+  EXPECT_TRUE(remove("c1", "e1"));
+}
+
+TEST_F(TaskServiceTest, KillOfACreatedTaskEndsIt) {
+  ASSERT_TRUE(service_->create(create_req("c1", bundle_)));
+  task::KillRequest kill;
+  kill.set_id("c1");
+  kill.set_signal(SIGWINCH);  // ignored by default: nothing ends
+  ASSERT_TRUE(service_->kill(kill));
+  task::StateRequest state;
+  state.set_id("c1");
+  EXPECT_EQ(service_->state(state)->status(), containerd::v1::types::CREATED);
+  kill.set_signal(SIGKILL);
+  ASSERT_TRUE(service_->kill(kill));
+  EXPECT_EQ(wait("c1"), 137u);
+  EXPECT_EQ(remove("c1")->exit_status(), 137u);
+  EXPECT_EQ(state_->shutdown_calls, 1);
+}
+
+TEST_F(TaskServiceTest, SigkillTheAgentCannotDeliverEndsTheVm) {
+  // A fork bomb took the agent's threads: SignalProcess fails, SIGKILL must still work.
+  create_and_start();
+  agent_->fail_signal = Code::kUnavailable;
+  task::KillRequest kill;
+  kill.set_id("c1");
+  kill.set_signal(SIGTERM);  // no promise to keep: the error is the answer
+  EXPECT_FALSE(service_->kill(kill));
+  EXPECT_TRUE(state_->end_vm_calls.empty());
+  kill.set_signal(SIGKILL);
+  ASSERT_TRUE(service_->kill(kill));
+  EXPECT_EQ(state_->end_vm_calls.size(), 1u);
+  EXPECT_EQ(wait("c1"), 137u);
+  EXPECT_TRUE(remove("c1"));
+}
+
+TEST_F(TaskServiceTest, DeleteTheAgentCannotServeEndsTheVm) {
+  create_and_start();
+  state_->fail_remove_container = true;
+  agent_->exit_on_signal = false;
+  Result<task::DeleteResponse> deleted = remove("c1");
+  ASSERT_TRUE(deleted) << deleted.error().message();
+  EXPECT_EQ(state_->end_vm_calls.size(), 1u);
+  EXPECT_EQ(deleted->exit_status(), 255u);
+  EXPECT_EQ(service_->container_count(), 0u);
+}
+
 TEST_F(TaskServiceTest, PodContainersShareTheSandboxVm) {
   std::string sandbox = testing::make_bundle(dir_.path(), "pod",
                                              R"("io.kubernetes.cri.container-type":"sandbox",)"

@@ -138,6 +138,18 @@ class ContainerdTest : public ::testing::TestWithParam<const char*> {
 };
 
 // The checker must see each kind of leftover, or a passing leak check means nothing.
+TEST(LeakCheck, AnIdIsMentionedOnlyAsAWholeWord) {
+  // A sandbox whose id this one prefixes is not this one's leftover.
+  EXPECT_TRUE(mentions_id("/usr/bin/qemu-system-x86_64 -name rel-p -machine q35", "rel-p"));
+  EXPECT_TRUE(mentions_id("virtiofsd -o source=/run/kata-containers/shared/sandboxes/rel-p",
+                          "rel-p"));
+  EXPECT_TRUE(mentions_id("path=/run/kata-containers/rel-p/qmp.sock,server=on", "rel-p"));
+  EXPECT_TRUE(mentions_id("rel-p", "rel-p"));
+  EXPECT_FALSE(mentions_id("/usr/bin/qemu-system-x86_64 -name rel-p2", "rel-p"));
+  EXPECT_FALSE(mentions_id("source=/run/kata-containers/shared/sandboxes/rel-p-sib", "rel-p"));
+  EXPECT_FALSE(mentions_id("/run/kata-containers/xrel-p/qmp.sock", "rel-p"));
+}
+
 TEST(LeakCheck, SeesEveryKindOfLeftover) {
   std::string id = "leakcheck-" + std::to_string(::getpid());
   std::set<std::string> before = shim_socket_snapshot();

@@ -34,7 +34,7 @@ void check_mounts(const std::string& id, LeakReport& report) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
   while (std::getline(in, line))
-    if (line.find(id) != std::string::npos) report.leaks.push_back("mount: " + line);
+    if (mentions_id(line, id)) report.leaks.push_back("mount: " + line);
 }
 
 void check_sockets(const std::string& id, const std::string& address, const std::string& ns,
@@ -53,6 +53,17 @@ void check_sockets(const std::string& id, const std::string& address, const std:
 }
 
 }  // namespace
+
+bool mentions_id(std::string_view text, std::string_view id) {
+  constexpr std::string_view kSeparators = " /,=:\t";
+  for (size_t at = text.find(id); at != std::string_view::npos; at = text.find(id, at + 1)) {
+    bool starts = at == 0 || kSeparators.find(text[at - 1]) != std::string_view::npos;
+    size_t end = at + id.size();
+    bool ends = end == text.size() || kSeparators.find(text[end]) != std::string_view::npos;
+    if (starts && ends) return true;
+  }
+  return false;
+}
 
 std::string LeakReport::describe() const {
   std::string s;
@@ -82,7 +93,8 @@ LeakReport check_sandbox_leaks(const std::string& id, const std::string& contain
                                const std::string& ns, const std::set<std::string>& sockets_before) {
   LeakReport report;
   for (const sys::ProcessMention& p : sys::processes_mentioning(id))
-    report.leaks.push_back(fmt::format("process {}: {}", p.pid, p.cmdline));
+    if (mentions_id(p.cmdline, id))
+      report.leaks.push_back(fmt::format("process {}: {}", p.pid, p.cmdline));
   check_mounts(id, report);
   for (const std::string& dir :
        {"/run/kata-containers/" + id, "/run/kata-containers/shared/sandboxes/" + id}) {

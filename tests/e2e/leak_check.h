@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace kata::e2e {
@@ -25,10 +26,14 @@ std::set<std::string> shim_socket_snapshot();
 std::string shim_socket_path(const std::string& containerd_address, const std::string& ns,
                              const std::string& id);
 
+// Whether `text` names `id` as a whole word or path component ("-name x", "/run/x/y",
+// "source=/s/x"), not as a prefix of another id ("x2").
+bool mentions_id(std::string_view text, std::string_view id);
+
 // Everything of sandbox `id` still present: a process whose command line mentions it,
-// a mount whose mountinfo line mentions it, /run/kata-containers/<id>,
-// /run/kata-containers/shared/sandboxes/<id>, its shim socket, and any socket in
-// /run/containerd/s that appeared since `sockets_before` and that nobody listens on.
+// a mount whose mountinfo line mentions it (both as mentions_id() reads them),
+// /run/kata-containers/<id>, /run/kata-containers/shared/sandboxes/<id>, its shim socket, and any
+// socket in /run/containerd/s that appeared since `sockets_before` and that nobody listens on.
 LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
                                const std::string& ns, const std::set<std::string>& sockets_before);
 

@@ -31,6 +31,7 @@ class QemuVm {
   ~QemuVm();
 
   pid_t pid() const { return process_.pid(); }
+  int pidfd() const { return process_.pidfd(); }  // readable once QEMU has exited
   bool exited() const { return process_.reaped(); }
   const RunPaths& paths() const { return paths_; }
   const std::vector<std::string>& argv() const { return argv_; }

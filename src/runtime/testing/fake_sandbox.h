@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@ struct FakeSandboxState {
   std::vector<std::string> created;
   std::vector<std::string> removed;
   int shutdown_calls = 0;
+  std::vector<std::string> end_vm_calls;
   bool vm_running = true;
+  std::optional<std::string> death;  // what a test or end_vm() says ended the VM
   std::mutex mu;
 };
 
@@ -39,6 +42,20 @@ class FakeSandbox : public Sandbox {
   bool vm_running() override {
     std::lock_guard lock(state_->mu);
     return state_->vm_running;
+  }
+  std::optional<std::string> vm_death() override {
+    std::lock_guard lock(state_->mu);
+    return state_->death;
+  }
+  // As QEMU's death: the connection is gone, so every pending call fails.
+  void end_vm(const std::string& why) override {
+    {
+      std::lock_guard lock(state_->mu);
+      state_->vm_running = false;
+      if (!state_->death) state_->death = why;
+      state_->end_vm_calls.push_back(why);
+    }
+    agent_->disconnect();
   }
   agent_client::Agent& agent() override { return *agent_; }
 
@@ -69,6 +86,7 @@ class FakeSandbox : public Sandbox {
       std::lock_guard lock(state_->mu);
       ++state_->shutdown_calls;
       state_->vm_running = false;
+      state_->death.reset();  // as the real one: nothing to report once shut down
     }
     agent_->disconnect();
     return {};

@@ -1,0 +1,80 @@
+#include "sys/process_identity.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "common/fs.h"
+#include "common/strings.h"
+#include "common/unique_fd.h"
+
+namespace kata::sys {
+namespace {
+
+constexpr size_t kStartTimeField = 22;
+
+}  // namespace
+
+Result<uint64_t> parse_stat_start_time(const std::string& stat_line) {
+  size_t close = stat_line.rfind(')');
+  if (close == std::string::npos) {
+    return Error(Code::kInvalidArgument, "process stat line has no command name");
+  }
+  // After ")" comes field 3 (state); field N is the (N - 3)th word from there.
+  std::vector<std::string> words = split(trim(stat_line.substr(close + 1)), ' ');
+  size_t index = kStartTimeField - 3;
+  if (words.size() <= index) {
+    return Error(Code::kInvalidArgument, "process stat line is too short for the start time");
+  }
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(words[index].c_str(), &end, 10);
+  if (errno != 0 || end == words[index].c_str() || *end != '\0') {
+    return Error(Code::kInvalidArgument,
+                 "process start time `" + words[index] + "` is not a number");
+  }
+  return static_cast<uint64_t>(v);
+}
+
+Result<ProcessIdentity> identify_process(pid_t pid) {
+  if (pid <= 0) return Error(Code::kInvalidArgument, "pid " + std::to_string(pid));
+  Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return Error(Code::kNotFound, "process " + std::to_string(pid) + ": not running");
+  KATA_ASSIGN_OR_RETURN(uint64_t start, parse_stat_start_time(*stat));
+  return ProcessIdentity{pid, start};
+}
+
+Result<bool> kill_identified(const ProcessIdentity& who, bool whole_group,
+                             std::chrono::milliseconds timeout) {
+  const std::string what = "kill process " + std::to_string(who.pid);
+  if (who.empty()) return false;
+  // The pidfd pins the process: once its identity is checked through it, no
+  // signal below can reach a newcomer that took the pid.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, who.pid, 0)));
+  if (!pidfd) {
+    if (errno == ESRCH) return false;
+    return Error::from_errno(errno, what + ": pidfd_open");
+  }
+  Result<ProcessIdentity> now = identify_process(who.pid);
+  if (!now || now->start_time != who.start_time) return false;
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
+    return Error::from_errno(errno, what);
+  }
+  // Its group id is its pid, and the leader's zombie keeps that group id taken
+  // until reaped: the group cannot be a newcomer's yet.
+  if (whole_group) (void)::kill(-who.pid, SIGKILL);
+  pollfd p{pidfd.get(), POLLIN, 0};
+  int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  if (ready < 0) return Error::from_errno(errno, what + ": wait");
+  if (ready == 0) {
+    return Error(Code::kDeadlineExceeded,
+                 what + ": still alive " + std::to_string(timeout.count()) + " ms after SIGKILL");
+  }
+  return true;
+}
+
+}  // namespace kata::sys
