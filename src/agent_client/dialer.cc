@@ -100,4 +100,6 @@ Result<UniqueFd> dial(const AgentAddress& address, Clock::time_point deadline) {
   }
 }
 
+bool dial_worth_retrying(const Error& error) { return retryable(error.sys_errno()); }
+
 }  // namespace kata::agent_client

@@ -13,4 +13,8 @@ namespace kata::agent_client {
 // Retries in a tight loop: every millisecond spent here is boot latency.
 Result<UniqueFd> dial(const AgentAddress& address, std::chrono::steady_clock::time_point deadline);
 
+// Whether a dial() error means "not there yet" (worth dialing again later)
+// rather than a wrong address or a missing permission.
+bool dial_worth_retrying(const Error& error);
+
 }  // namespace kata::agent_client

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/empty.pb.h>
 
+#include <thread>
+
 #include "agent.pb.h"
 #include "agent_client/dialer.h"
 #include "health.pb.h"
@@ -15,41 +17,37 @@ using Empty = google::protobuf::Empty;
 constexpr char kAgentService[] = "grpc.AgentService";
 constexpr char kHealthService[] = "grpc.Health";
 
-std::chrono::milliseconds until(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-  return std::max(left, std::chrono::milliseconds(1));
-}
-
 }  // namespace
 
 TtrpcAgent::TtrpcAgent(UniqueFd fd, std::chrono::milliseconds call_timeout)
     : client_(std::move(fd)), call_timeout_(call_timeout) {}
 
 Result<std::unique_ptr<TtrpcAgent>> TtrpcAgent::connect(const AgentAddress& address,
-                                                        Clock::time_point deadline,
-                                                        const std::function<bool()>& vm_alive) {
+                                                        const GiveUp& give_up,
+                                                        std::chrono::milliseconds attempt) {
   // A virtio-serial port or a vsock connection may be accepted before the
   // agent serves it (QEMU listens for the guest); so the proof of life is a
   // Check answered, not a connect. Reconnect if the connection drops, as it
   // does on vsock while the guest port is not bound yet.
-  Error last(Code::kDeadlineExceeded, "agent did not answer grpc.Health/Check in time");
-  while (Clock::now() < deadline) {
-    if (!vm_alive()) {
-      last = Error(Code::kUnavailable, "the VM exited before its agent answered");
-      break;
+  const std::string what = "wait for agent at " + address.to_string();
+  std::unique_ptr<TtrpcAgent> agent;
+  for (;;) {
+    if (std::optional<Error> stop = give_up()) return std::move(*stop).context(what);
+    if (!agent) {
+      Result<UniqueFd> fd = dial(address, Clock::now() + attempt);
+      if (!fd) {
+        if (dial_worth_retrying(fd.error())) continue;
+        return std::move(fd).error().context(what);
+      }
+      agent = std::make_unique<TtrpcAgent>(std::move(*fd));
     }
-    Result<UniqueFd> fd = dial(address, deadline);
-    if (!fd) {
-      if (!vm_alive()) continue;  // reported as the VM's exit, the clearer cause
-      return std::move(fd).error();
-    }
-    auto agent = std::make_unique<TtrpcAgent>(std::move(*fd));
-    Result<void> ok = agent->check_with_timeout(until(deadline));
+    Result<void> ok = agent->check_with_timeout(attempt);
     if (ok) return agent;
-    last = std::move(ok).error();
-    if (last.code() != Code::kUnavailable) break;
+    if (ok.error().code() == Code::kDeadlineExceeded) continue;  // not serving yet
+    if (ok.error().code() != Code::kUnavailable) return std::move(ok).error().context(what);
+    agent.reset();  // dropped: dial again, without spinning
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  return std::move(last).context("wait for agent at " + address.to_string());
 }
 
 Result<void> TtrpcAgent::check_with_timeout(std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "agent_client/address.h"
 #include "agent_client/agent.h"
@@ -12,12 +13,17 @@ namespace kata::agent_client {
 
 class TtrpcAgent : public Agent {
  public:
-  // Dials `address` and polls grpc.Health/Check until the agent answers
-  // SERVING or `deadline` passes. `vm_alive` is asked between attempts so that
-  // a VM that died (guest panic, QEMU crash) fails the wait at once.
-  static Result<std::unique_ptr<TtrpcAgent>> connect(const AgentAddress& address,
-                                                     std::chrono::steady_clock::time_point deadline,
-                                                     const std::function<bool()>& vm_alive);
+  // Asked between attempts: an error ends the wait with it (the VM died, or
+  // the time it was given is spent); nullopt waits on.
+  using GiveUp = std::function<std::optional<Error>()>;
+
+  // Dials `address` and asks grpc.Health/Check, each attempt at most `attempt`
+  // long, until the agent answers SERVING or `give_up` says to stop. A Check
+  // that times out is asked again on the same connection (the agent answers
+  // the queued ones once it serves; the late answers are dropped).
+  static Result<std::unique_ptr<TtrpcAgent>> connect(
+      const AgentAddress& address, const GiveUp& give_up,
+      std::chrono::milliseconds attempt = std::chrono::seconds(1));
 
   explicit TtrpcAgent(UniqueFd fd,
                       std::chrono::milliseconds call_timeout = std::chrono::seconds(30));

@@ -67,7 +67,7 @@ struct HypervisorConfig {
 // [agent.kata]
 struct AgentConfig {
   bool enable_debug = false;
-  uint32_t dial_timeout = 45;  // seconds
+  uint32_t dial_timeout = 45;  // seconds of QEMU's CPU time (4x that on the wall clock)
   std::vector<std::string> kernel_modules;
   // Ours: how the host reaches the agent; "auto" = vsock if /dev/vhost-vsock exists.
   AgentChannel channel = AgentChannel::kAuto;

@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <random>
 
 #include "agent_client/ttrpc_agent.h"
@@ -22,6 +24,9 @@ namespace qemu = hypervisor::qemu;
 
 constexpr uint32_t kAgentVsockPort = 1024;
 constexpr size_t kConsoleTailLines = 25;
+// How many times [agent.kata] dial_timeout a boot may take on the wall clock
+// while QEMU is alive and has not used dial_timeout of CPU time.
+constexpr uint32_t kWallLimitFactor = 4;
 
 // vhost-vsock context ids are host-global; pick one at random above the
 // reserved ones and let QEMU fail on the rare clash.
@@ -114,12 +119,36 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   return guest;
 }
 
+std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s,
+                                             Clock::time_point started) {
+  if (vm_->wait_for_exit(std::chrono::milliseconds(0)).ok()) {
+    std::optional<std::string> death = this->death();
+    return Error(Code::kUnavailable, "the VM exited before its agent answered" +
+                                         (death ? " (" + *death + ")" : std::string()));
+  }
+  // The budget is QEMU's CPU time, not the wall clock: boots started together
+  // on a loaded host wait their turn for the CPU, while a guest that spins
+  // without its agent answering spends it. The wall limit stops a VM that is
+  // never scheduled at all.
+  auto budget = std::chrono::seconds(dial_timeout_s);
+  Result<std::chrono::milliseconds> cpu = sys::process_cpu_time(vm_->pid());
+  if (cpu && *cpu >= budget) {
+    return Error(Code::kDeadlineExceeded,
+                 fmt::format("agent did not answer within {} s of the VM's CPU time", dial_timeout_s));
+  }
+  if (Clock::now() - started >= kWallLimitFactor * budget) {
+    return Error(Code::kDeadlineExceeded,
+                 fmt::format("agent did not answer within {} s (the VM got {} ms of CPU time)",
+                             kWallLimitFactor * dial_timeout_s, cpu ? cpu->count() : -1));
+  }
+  return std::nullopt;
+}
+
 Result<void> GuestVm::connect_agent(const config::Config& config, uint32_t cid,
                                     std::chrono::steady_clock::time_point started) {
-  auto deadline = started + std::chrono::seconds(config.agent.dial_timeout);
   auto address = agent_address(*vm_, channel_, cid);
-  auto qemu_alive = [&] { return !vm_->wait_for_exit(std::chrono::milliseconds(0)).ok(); };
-  auto agent = agent_client::TtrpcAgent::connect(address, deadline, qemu_alive);
+  auto agent = agent_client::TtrpcAgent::connect(
+      address, [&] { return agent_wait_over(config.agent.dial_timeout, started); });
   if (!agent) {
     std::string tail = vm_->console_log_tail(kConsoleTailLines);
     (void)vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report

@@ -34,8 +34,9 @@ struct BootOptions {
 class GuestVm {
  public:
   // Chooses the accelerator and the agent channel, starts QEMU and waits for
-  // grpc.Health/Check until [agent.kata] dial_timeout. A failure carries the
-  // tail of the guest console and leaves nothing behind.
+  // grpc.Health/Check while QEMU lives and has used less than [agent.kata]
+  // dial_timeout of CPU time (4 times that on the wall clock at most). A
+  // failure carries the tail of the guest console and leaves nothing behind.
   static Result<std::unique_ptr<GuestVm>> boot(const config::Config& config,
                                                const BootOptions& options);
 
@@ -77,6 +78,11 @@ class GuestVm {
  private:
   GuestVm() = default;
   Result<void> start_share(const config::Config& config, const std::string& shared_dir);
+  // Asked while waiting for the agent: the error that ends the wait (QEMU died,
+  // the boot has had dial_timeout of CPU time, or 4 times that on the wall
+  // clock), or nullopt.
+  std::optional<Error> agent_wait_over(uint32_t dial_timeout_s,
+                                       std::chrono::steady_clock::time_point started);
   // Waits for the agent's first answer; on failure stops QEMU and releases
   // everything, and the error carries the guest console's last lines.
   Result<void> connect_agent(const config::Config& config, uint32_t vsock_cid,

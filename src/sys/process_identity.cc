@@ -15,36 +15,54 @@
 namespace kata::sys {
 namespace {
 
-constexpr size_t kStartTimeField = 22;
+constexpr size_t kUserTimeField = 14, kSystemTimeField = 15, kStartTimeField = 22;
+
+Result<std::string> read_stat(pid_t pid) {
+  if (pid <= 0) return Error(Code::kInvalidArgument, "pid " + std::to_string(pid));
+  Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return Error(Code::kNotFound, "process " + std::to_string(pid) + ": not running");
+  return stat;
+}
 
 }  // namespace
 
-Result<uint64_t> parse_stat_start_time(const std::string& stat_line) {
+Result<uint64_t> parse_stat_field(const std::string& stat_line, size_t n) {
   size_t close = stat_line.rfind(')');
   if (close == std::string::npos) {
     return Error(Code::kInvalidArgument, "process stat line has no command name");
   }
   // After ")" comes field 3 (state); field N is the (N - 3)th word from there.
   std::vector<std::string> words = split(trim(stat_line.substr(close + 1)), ' ');
-  size_t index = kStartTimeField - 3;
-  if (words.size() <= index) {
-    return Error(Code::kInvalidArgument, "process stat line is too short for the start time");
+  if (n < 3 || words.size() <= n - 3) {
+    return Error(Code::kInvalidArgument,
+                 "process stat line has no field " + std::to_string(n));
   }
+  const std::string& word = words[n - 3];
   char* end = nullptr;
   errno = 0;
-  unsigned long long v = std::strtoull(words[index].c_str(), &end, 10);
-  if (errno != 0 || end == words[index].c_str() || *end != '\0') {
+  unsigned long long v = std::strtoull(word.c_str(), &end, 10);
+  if (errno != 0 || end == word.c_str() || *end != '\0') {
     return Error(Code::kInvalidArgument,
-                 "process start time `" + words[index] + "` is not a number");
+                 "process stat field " + std::to_string(n) + " `" + word + "` is not a number");
   }
   return static_cast<uint64_t>(v);
 }
 
+Result<uint64_t> parse_stat_start_time(const std::string& stat_line) {
+  return parse_stat_field(stat_line, kStartTimeField);
+}
+
+Result<std::chrono::milliseconds> process_cpu_time(pid_t pid) {
+  KATA_ASSIGN_OR_RETURN(std::string stat, read_stat(pid));
+  KATA_ASSIGN_OR_RETURN(uint64_t user, parse_stat_field(stat, kUserTimeField));
+  KATA_ASSIGN_OR_RETURN(uint64_t system, parse_stat_field(stat, kSystemTimeField));
+  static const long kTicksPerSecond = ::sysconf(_SC_CLK_TCK);
+  return std::chrono::milliseconds((user + system) * 1000 / static_cast<uint64_t>(kTicksPerSecond));
+}
+
 Result<ProcessIdentity> identify_process(pid_t pid) {
-  if (pid <= 0) return Error(Code::kInvalidArgument, "pid " + std::to_string(pid));
-  Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return Error(Code::kNotFound, "process " + std::to_string(pid) + ": not running");
-  KATA_ASSIGN_OR_RETURN(uint64_t start, parse_stat_start_time(*stat));
+  KATA_ASSIGN_OR_RETURN(std::string stat, read_stat(pid));
+  KATA_ASSIGN_OR_RETURN(uint64_t start, parse_stat_start_time(stat));
   return ProcessIdentity{pid, start};
 }
 

@@ -23,12 +23,18 @@ struct ProcessIdentity {
   bool operator==(const ProcessIdentity&) const = default;
 };
 
-// Field 22 of a /proc/PID/stat line. The command name (field 2) may hold spaces
-// and parentheses: fields are counted after its last ')'.
+// Numeric field `n` (1-based, n >= 3) of a /proc/PID/stat line. The command
+// name (field 2) may hold spaces and parentheses: fields are counted after its
+// last ')'.
+Result<uint64_t> parse_stat_field(const std::string& stat_line, size_t n);
+// Field 22: the start time.
 Result<uint64_t> parse_stat_start_time(const std::string& stat_line);
 
 // The identity of the live process `pid`; NOT_FOUND when there is none.
 Result<ProcessIdentity> identify_process(pid_t pid);
+
+// User + system CPU time the live process `pid` has used (fields 14 and 15).
+Result<std::chrono::milliseconds> process_cpu_time(pid_t pid);
 
 // SIGKILLs the process if it is still the one identified (and, with
 // `whole_group`, every process of the group it leads), then waits until it has

@@ -42,6 +42,18 @@ TEST(ProcessIdentityTest, StartTimeIsCountedAfterTheCommandName) {
   EXPECT_EQ(*start, 98765u);
 }
 
+TEST(ProcessIdentityTest, CpuTimeGrowsWithWork) {
+  auto before = process_cpu_time(::getpid());
+  ASSERT_TRUE(before) << before.error().message();
+  auto until = std::chrono::steady_clock::now() + milliseconds(300);
+  volatile uint64_t spin = 0;
+  while (std::chrono::steady_clock::now() < until) spin = spin + 1;
+  auto after = process_cpu_time(::getpid());
+  ASSERT_TRUE(after);
+  EXPECT_GE((*after - *before).count(), 100) << "300 ms of spinning counted as less than 100";
+  EXPECT_FALSE(process_cpu_time(0x3ffffff));
+}
+
 TEST(ProcessIdentityTest, MalformedStatLinesAreErrors) {
   EXPECT_FALSE(parse_stat_start_time("42 no parenthesis 1 2 3"));
   EXPECT_FALSE(parse_stat_start_time("42 (x) S 1 2 3"));

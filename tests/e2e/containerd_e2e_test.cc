@@ -63,14 +63,7 @@ class ContainerdTest : public ::testing::TestWithParam<const char*> {
     if (!g_env) return;
     for (const std::string& id : ids_) g_env->force_remove(id);
     for (const std::string& id : ids_) {
-      // The shim exits a moment after containerd deleted the task: allow it that.
-      LeakReport report;
-      auto deadline = std::chrono::steady_clock::now() + 15s;
-      do {
-        report = check_sandbox_leaks(id, g_env->address(), g_env->ns(), sockets_before_);
-        if (report.clean()) break;
-        std::this_thread::sleep_for(200ms);
-      } while (std::chrono::steady_clock::now() < deadline);
+      LeakReport report = wait_for_no_leaks(id, g_env->address(), g_env->ns(), sockets_before_);
       EXPECT_TRUE(report.clean()) << "sandbox " << id << ":" << report.describe();
     }
     EXPECT_TRUE(g_env->healthy()) << "containerd must survive every test; log:\n"

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "common/fs.h"
 #include "common/strings.h"
@@ -102,6 +103,17 @@ LeakReport check_sandbox_leaks(const std::string& id, const std::string& contain
   }
   check_sockets(id, containerd_address, ns, sockets_before, report);
   return report;
+}
+
+LeakReport wait_for_no_leaks(const std::string& id, const std::string& containerd_address,
+                             const std::string& ns, const std::set<std::string>& sockets_before,
+                             std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    LeakReport report = check_sandbox_leaks(id, containerd_address, ns, sockets_before);
+    if (report.clean() || std::chrono::steady_clock::now() >= deadline) return report;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace kata::e2e

@@ -4,6 +4,7 @@
 // processes (QEMU, virtiofsd, shim), mounts, state directories and shim
 // sockets. Every check is a read of /proc or of a directory, nothing more.
 
+#include <chrono>
 #include <set>
 #include <string>
 #include <string_view>
@@ -36,5 +37,11 @@ bool mentions_id(std::string_view text, std::string_view id);
 // socket in /run/containerd/s that appeared since `sockets_before` and that nobody listens on.
 LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
                                const std::string& ns, const std::set<std::string>& sockets_before);
+
+// check_sandbox_leaks until it is clean or `timeout` passed: the shim exits a
+// moment after containerd deleted the task, and is allowed that moment.
+LeakReport wait_for_no_leaks(const std::string& id, const std::string& containerd_address,
+                             const std::string& ns, const std::set<std::string>& sockets_before,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(15));
 
 }  // namespace kata::e2e
