@@ -196,5 +196,38 @@ TEST_F(FaultTest, ForkBombWithoutLimitsStillDeletes) {
   ctr({"container", "rm", victim_});
 }
 
+TEST_F(FaultTest, TwentySandboxesStartAndDeleteAtOnce) {
+  // On 2 cores under TCG: every boot must wait its turn for the CPU rather than
+  // time out, and every delete must finish and leave nothing.
+  constexpr int kSandboxes = 20;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kSandboxes; ++i) ids.push_back(victim_ + "-par" + std::to_string(i));
+  auto all_at_once = [&](auto one) {
+    std::vector<CtrResult> results(kSandboxes);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kSandboxes; ++i) threads.emplace_back([&, i] { results[i] = one(ids[i]); });
+    for (auto& t : threads) t.join();
+    return results;
+  };
+  std::vector<CtrResult> started = all_at_once([&](const std::string& id) {
+    Result<CtrResult> r = g_env->ctr(
+        {"run", "-d", "--runtime", kKataRuntime, g_env->image(), id, "sleep", "3600"}, 600s);
+    return r ? *r : CtrResult{-1, "", r.error().message()};
+  });
+  for (int i = 0; i < kSandboxes; ++i)
+    EXPECT_EQ(started[i].exit_code, 0) << ids[i] << ": " << started[i].describe();
+  std::vector<CtrResult> deleted = all_at_once([&](const std::string& id) {
+    Result<CtrResult> r = g_env->ctr({"task", "rm", "-f", id}, 300s);
+    (void)g_env->ctr({"container", "rm", id}, 60s);
+    return r ? *r : CtrResult{-1, "", r.error().message()};
+  });
+  for (int i = 0; i < kSandboxes; ++i) {
+    EXPECT_EQ(deleted[i].exit_code, 0) << ids[i] << ": " << deleted[i].describe();
+    g_env->force_remove(ids[i]);  // only if something above failed
+    LeakReport report = wait_for_no_leaks(ids[i], g_env->address(), g_env->ns(), sockets_before_);
+    EXPECT_TRUE(report.clean()) << "sandbox " << ids[i] << ":" << report.describe();
+  }
+}
+
 }  // namespace
 }  // namespace kata::e2e
