@@ -57,7 +57,8 @@ Result<double> delete_sandbox(const e2e::ContainerdEnv& env, const std::string& 
   KATA_ASSIGN_OR_RETURN(e2e::CtrResult rm, env.ctr({"task", "rm", "-f", id}, 600s));
   if (rm.exit_code != 0) return Error(Code::kInternal, "task rm -f " + id + ": " + rm.describe());
   KATA_ASSIGN_OR_RETURN(e2e::CtrResult crm, env.ctr({"container", "rm", id}, 600s));
-  if (crm.exit_code != 0) return Error(Code::kInternal, "container rm " + id + ": " + crm.describe());
+  if (crm.exit_code != 0)
+    return Error(Code::kInternal, "container rm " + id + ": " + crm.describe());
   return seconds_since(start);
 }
 
@@ -131,9 +132,10 @@ int main(int argc, char** argv) {
       values(all_at_once(n, [&](int i) { return delete_sandbox(e, ids[i]); }));
   double delete_wall = seconds_since(deleted_at);
   auto [busy_after, total_after] = cpu_jiffies();
-  double busy_share = total_after > total_before ? static_cast<double>(busy_after - busy_before) /
-                                                       static_cast<double>(total_after - total_before)
-                                                 : 0.0;
+  double busy_share = total_after > total_before
+                          ? static_cast<double>(busy_after - busy_before) /
+                                static_cast<double>(total_after - total_before)
+                          : 0.0;
   if (!deletes) {
     for (const std::string& id : ids) e.force_remove(id);
     return fail(deletes.error().message());

@@ -45,8 +45,8 @@ Result<void> TtrpcAgent::exec_process(const grpc::ExecProcessRequest& req) {
   return call_empty("ExecProcess", req, call_timeout_);
 }
 
-Result<void> TtrpcAgent::signal_process(const std::string& container_id,
-                                        const std::string& exec_id, uint32_t signal) {
+Result<void> TtrpcAgent::signal_process(const std::string& container_id, const std::string& exec_id,
+                                        uint32_t signal) {
   grpc::SignalProcessRequest req;
   req.set_container_id(container_id);
   req.set_exec_id(exec_id);
@@ -67,19 +67,19 @@ Result<int32_t> TtrpcAgent::wait_process(const std::string& container_id,
 
 Result<std::string> TtrpcAgent::read_stdout(const std::string& container_id,
                                             const std::string& exec_id, uint32_t max_bytes) {
-  KATA_ASSIGN_OR_RETURN(auto resp,
-                        (client_.call<grpc::ReadStreamRequest, grpc::ReadStreamResponse>(
-                            kAgentService, "ReadStdout",
-                            read_request(container_id, exec_id, max_bytes), kNoDeadline)));
+  KATA_ASSIGN_OR_RETURN(
+      auto resp, (client_.call<grpc::ReadStreamRequest, grpc::ReadStreamResponse>(
+                     kAgentService, "ReadStdout", read_request(container_id, exec_id, max_bytes),
+                     kNoDeadline)));
   return std::move(*resp.mutable_data());
 }
 
 Result<std::string> TtrpcAgent::read_stderr(const std::string& container_id,
                                             const std::string& exec_id, uint32_t max_bytes) {
-  KATA_ASSIGN_OR_RETURN(auto resp,
-                        (client_.call<grpc::ReadStreamRequest, grpc::ReadStreamResponse>(
-                            kAgentService, "ReadStderr",
-                            read_request(container_id, exec_id, max_bytes), kNoDeadline)));
+  KATA_ASSIGN_OR_RETURN(
+      auto resp, (client_.call<grpc::ReadStreamRequest, grpc::ReadStreamResponse>(
+                     kAgentService, "ReadStderr", read_request(container_id, exec_id, max_bytes),
+                     kNoDeadline)));
   return std::move(*resp.mutable_data());
 }
 
@@ -96,17 +96,15 @@ Result<uint32_t> TtrpcAgent::write_stdin(const std::string& container_id,
   return resp.len();
 }
 
-Result<void> TtrpcAgent::close_stdin(const std::string& container_id,
-                                     const std::string& exec_id) {
+Result<void> TtrpcAgent::close_stdin(const std::string& container_id, const std::string& exec_id) {
   grpc::CloseStdinRequest req;
   req.set_container_id(container_id);
   req.set_exec_id(exec_id);
   return call_empty("CloseStdin", req, call_timeout_);
 }
 
-Result<void> TtrpcAgent::tty_win_resize(const std::string& container_id,
-                                        const std::string& exec_id, uint32_t rows,
-                                        uint32_t columns) {
+Result<void> TtrpcAgent::tty_win_resize(const std::string& container_id, const std::string& exec_id,
+                                        uint32_t rows, uint32_t columns) {
   grpc::TtyWinResizeRequest req;
   req.set_container_id(container_id);
   req.set_exec_id(exec_id);

@@ -1,10 +1,9 @@
 #include "runtime/guest_vm.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <random>
 
@@ -119,8 +118,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   return guest;
 }
 
-std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s,
-                                             Clock::time_point started) {
+std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s, Clock::time_point started) {
   if (vm_->wait_for_exit(std::chrono::milliseconds(0)).ok()) {
     std::optional<std::string> death = this->death();
     return Error(Code::kUnavailable, "the VM exited before its agent answered" +
@@ -133,8 +131,9 @@ std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s,
   auto budget = std::chrono::seconds(dial_timeout_s);
   Result<std::chrono::milliseconds> cpu = sys::process_cpu_time(vm_->pid());
   if (cpu && *cpu >= budget) {
-    return Error(Code::kDeadlineExceeded,
-                 fmt::format("agent did not answer within {} s of the VM's CPU time", dial_timeout_s));
+    return Error(
+        Code::kDeadlineExceeded,
+        fmt::format("agent did not answer within {} s of the VM's CPU time", dial_timeout_s));
   }
   if (Clock::now() - started >= kWallLimitFactor * budget) {
     return Error(Code::kDeadlineExceeded,
@@ -252,7 +251,9 @@ void GuestVm::persist_state(SandboxStatus status) {
 
 void GuestVm::release() {
   watch_.reset();  // before QEMU and virtiofsd go: their end is ours, not a death
-  agent_.reset();  // closes the agent socket before its directory goes
+  // Closes the agent socket before its directory goes, unless a call still holds
+  // the client: then QEMU's end below closes the connection under it.
+  agent_.reset();
   vm_.reset();
   if (virtiofsd_) {
     // Killed at once: waiting for it to notice QEMU's end added tens of ms to every delete.

@@ -45,6 +45,9 @@ class GuestVm {
   ~GuestVm();
 
   agent_client::Agent& agent() { return *agent_; }
+  // The same client, shared: a call in flight keeps it alive through shutdown(),
+  // which ends the VM and so fails that call. Null once shut down.
+  std::shared_ptr<agent_client::Agent> shared_agent() const { return agent_; }
   hypervisor::qemu::QemuVm& vm() { return *vm_; }
   const hypervisor::AccelVerdict& accel() const { return accel_; }
   hypervisor::Channel channel() const { return channel_; }
@@ -95,7 +98,7 @@ class GuestVm {
   void release();
 
   std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
-  std::unique_ptr<agent_client::Agent> agent_;
+  std::shared_ptr<agent_client::Agent> agent_;
   hypervisor::AccelVerdict accel_;
   hypervisor::Channel channel_ = hypervisor::Channel::kSerial;
   hypervisor::Machine machine_ = hypervisor::Machine::kMicrovm;

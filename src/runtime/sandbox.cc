@@ -37,7 +37,10 @@ class VmSandbox final : public Sandbox {
 
   const std::string& id() const override { return options_.id; }
   pid_t vmm_pid() const override { return vmm_pid_; }
-  agent_client::Agent& agent() override { return vm_->agent(); }
+  std::shared_ptr<agent_client::Agent> agent() override {
+    std::lock_guard lock(mu_);
+    return vm_ ? vm_->shared_agent() : nullptr;
+  }
 
   bool vm_running() override {
     std::lock_guard lock(mu_);
@@ -86,7 +89,7 @@ Result<void> VmSandbox::create_container(const ContainerConfig& config) {
   req.set_container_id(config.id);
   req.set_exec_id(config.id);
   *req.mutable_oci() = std::move(shared.spec);
-  Result<void> created = agent().create_container(req);
+  Result<void> created = vm_->agent().create_container(req);
   if (!created) {
     (void)release_share(config.id);  // the agent's error is the one to report
     return std::move(created).error().context(what);
@@ -102,7 +105,7 @@ Result<void> VmSandbox::remove_container(const std::string& container_id) {
   }
   // A dead VM has nothing left to remove; the host side still has to go.
   Result<void> removed =
-      vm_running() ? agent().remove_container(container_id, kRemoveTimeoutS) : Result<void>();
+      vm_running() ? vm_->agent().remove_container(container_id, kRemoveTimeoutS) : Result<void>();
   Result<void> released = release_share(container_id);
   containers_.erase(container_id);
   if (!removed) return std::move(removed).error().context(what);
@@ -144,7 +147,7 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
   spec.sandbox_id = options.id;
   spec.hostname = options.hostname;
   spec.storages.push_back(shared_fs_storage());
-  Result<void> created = sandbox->agent().create_sandbox(spec);
+  Result<void> created = sandbox->agent()->create_sandbox(spec);
   if (!created) return std::move(created).error().context(what);  // ~VmSandbox tears down
   log::info("sandbox {} ready: QEMU pid {}", options.id, sandbox->vmm_pid());
   return std::unique_ptr<Sandbox>(std::move(sandbox));

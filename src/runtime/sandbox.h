@@ -37,7 +37,8 @@ struct SandboxOptions {
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its
 // containers' rootfs mounts. The sandbox service (the shim) owns one.
-// Not thread-safe for create/remove/shutdown; agent() is.
+// Not thread-safe for create/remove/shutdown; agent(), vm_running(), vm_death()
+// and end_vm() are.
 class Sandbox {
  public:
   virtual ~Sandbox() = default;
@@ -55,7 +56,9 @@ class Sandbox {
   // agent call fails and every process counts as exited. Nothing is released:
   // remove_container() and shutdown() still do that. Thread-safe.
   virtual void end_vm(const std::string& why) = 0;
-  virtual agent_client::Agent& agent() = 0;
+  // The agent client, shared so that a call in flight keeps it alive through
+  // shutdown() (which ends the VM and so fails that call). Null once shut down.
+  virtual std::shared_ptr<agent_client::Agent> agent() = 0;
 
   // Mounts the rootfs into the share, converts the bundle's config.json for
   // the guest and creates the container there (its init not started yet).

@@ -71,9 +71,9 @@ Result<StdioFiles> open_stdio(const StdioPaths& paths, const std::string& id,
   return files;
 }
 
-StdioPumps::StdioPumps(agent_client::Agent& agent, std::string container_id, std::string exec_id,
-                       StdioFiles files)
-    : agent_(agent),
+StdioPumps::StdioPumps(std::shared_ptr<agent_client::Agent> agent, std::string container_id,
+                       std::string exec_id, StdioFiles files)
+    : agent_(std::move(agent)),
       container_id_(std::move(container_id)),
       exec_id_(std::move(exec_id)),
       logger_(std::move(files.logger)) {
@@ -108,7 +108,7 @@ void StdioPumps::wait_output_drained() {
 
 void StdioPumps::close_stdin() {
   if (!stdin_thread_.joinable()) {
-    (void)agent_.close_stdin(container_id_, exec_id_);  // best effort: maybe it exited
+    (void)agent_->close_stdin(container_id_, exec_id_);  // best effort: maybe it exited
     return;
   }
   close_requested_ = true;
@@ -127,7 +127,7 @@ void StdioPumps::wake_stdin() {
 
 bool StdioPumps::forward_stdin(std::string_view data) {
   while (!data.empty()) {
-    Result<uint32_t> took = agent_.write_stdin(container_id_, exec_id_, data);
+    Result<uint32_t> took = agent_->write_stdin(container_id_, exec_id_, data);
     if (!took || *took == 0) {
       log::debug("copy stdin of {}/{}: {}", container_id_, exec_id_,
                  took ? "the process takes no more" : took.error().message());
@@ -161,7 +161,7 @@ bool StdioPumps::copy_stdin(int in) {
 
 void StdioPumps::pump_stdin(UniqueFd in) {
   if (!copy_stdin(in.get())) return;
-  Result<void> closed = agent_.close_stdin(container_id_, exec_id_);
+  Result<void> closed = agent_->close_stdin(container_id_, exec_id_);
   if (!closed) {
     log::debug("close stdin of {}/{}: {}", container_id_, exec_id_, closed.error().message());
   }
@@ -169,8 +169,8 @@ void StdioPumps::pump_stdin(UniqueFd in) {
 
 void StdioPumps::pump_output(UniqueFd out, bool is_stderr) {
   for (;;) {
-    Result<std::string> data = is_stderr ? agent_.read_stderr(container_id_, exec_id_, kChunk)
-                                         : agent_.read_stdout(container_id_, exec_id_, kChunk);
+    Result<std::string> data = is_stderr ? agent_->read_stderr(container_id_, exec_id_, kChunk)
+                                         : agent_->read_stdout(container_id_, exec_id_, kChunk);
     if (!data || data->empty()) return;
     if (!out) continue;  // nobody to give it to: drain so the guest never blocks
     Result<void> written = write_fully(out.get(), *data);

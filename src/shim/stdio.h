@@ -43,8 +43,8 @@ Result<StdioFiles> open_stdio(const StdioPaths& paths, const std::string& id,
 // guest reports EOF. One thread per stream.
 class StdioPumps {
  public:
-  StdioPumps(agent_client::Agent& agent, std::string container_id, std::string exec_id,
-             StdioFiles files);
+  StdioPumps(std::shared_ptr<agent_client::Agent> agent, std::string container_id,
+             std::string exec_id, StdioFiles files);
   ~StdioPumps();  // stops the stdin pump and joins everything
   StdioPumps(const StdioPumps&) = delete;
   StdioPumps& operator=(const StdioPumps&) = delete;
@@ -69,7 +69,7 @@ class StdioPumps {
   void pump_output(UniqueFd out, bool is_stderr);
   void wake_stdin();
 
-  agent_client::Agent& agent_;
+  std::shared_ptr<agent_client::Agent> agent_;
   std::string container_id_;
   std::string exec_id_;
   UniqueFd wake_read_;

@@ -65,6 +65,13 @@ std::optional<std::string> TaskService::sandbox_vm_death() {
   return sandbox_ ? sandbox_->vm_death() : std::nullopt;
 }
 
+Result<std::shared_ptr<agent_client::Agent>> TaskService::agent_locked() {
+  KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
+  std::shared_ptr<agent_client::Agent> agent = sandbox->agent();
+  if (!agent) return Error(Code::kFailedPrecondition, "sandbox " + sandbox->id() + " is shut down");
+  return agent;
+}
+
 Result<std::shared_ptr<Process>> TaskService::find_locked(const std::string& id,
                                                           const std::string& exec_id) {
   auto it = containers_.find(id);
@@ -176,17 +183,21 @@ Result<task::StartResponse> TaskService::start(const task::StartRequest& req) {
 // event, and only then the waiter: so the exit event can never overtake it.
 // Signals that came meanwhile are delivered last.
 Result<void> TaskService::start_process(const std::shared_ptr<Process>& process) {
-  agent_client::Agent& agent = sandbox_->agent();
+  std::shared_ptr<agent_client::Agent> agent;
+  {
+    std::lock_guard lock(mu_);
+    KATA_ASSIGN_OR_RETURN(agent, agent_locked());
+  }
   if (process->exec_id.empty()) {
     KATA_TRY(
-        agent.start_container(process->container_id).context("start " + process->container_id));
+        agent->start_container(process->container_id).context("start " + process->container_id));
   } else {
     grpc::ExecProcessRequest exec;
     exec.set_container_id(process->container_id);
     exec.set_exec_id(process->exec_id);
     *exec.mutable_process() = process->spec;
     exec.mutable_process()->set_terminal(process->stdio.terminal);
-    KATA_TRY(agent.exec_process(exec).context("exec " + process->exec_id));
+    KATA_TRY(agent->exec_process(exec).context("exec " + process->exec_id));
   }
   StdioFiles files;
   {
@@ -198,7 +209,7 @@ Result<void> TaskService::start_process(const std::shared_ptr<Process>& process)
                                             std::move(files));
   // Nobody will ever write: give the process EOF instead of a stdin that never ends.
   if (!has_stdin && !process->stdio.terminal) {
-    (void)agent.close_stdin(process->container_id, process->exec_id);
+    (void)agent->close_stdin(process->container_id, process->exec_id);
   }
   std::vector<uint32_t> queued;
   {
@@ -220,10 +231,10 @@ Result<void> TaskService::start_process(const std::shared_ptr<Process>& process)
       event.set_pid(task_pid());
       deps_.events->publish(kTopicExecStarted, event);
     }
-    process->waiter = std::thread([this, &agent, process] { run_waiter(agent, process); });
+    process->waiter = std::thread([this, agent, process] { run_waiter(agent, process); });
   }
   for (uint32_t sig : queued) {
-    Result<void> sent = agent.signal_process(process->container_id, process->exec_id, sig);
+    Result<void> sent = agent->signal_process(process->container_id, process->exec_id, sig);
     if (!sent)
       log::warn("deliver signal {} to {}: {}", sig, process->event_id(), sent.error().message());
   }
@@ -243,8 +254,9 @@ void TaskService::end_unstarted(const std::shared_ptr<Process>& process, uint32_
 
 // The exit is recorded only after the output was drained, so that whoever
 // waits for it (ctr) has already received everything the process wrote.
-void TaskService::run_waiter(agent_client::Agent& agent, std::shared_ptr<Process> process) {
-  Result<int32_t> code = agent.wait_process(process->container_id, process->exec_id);
+void TaskService::run_waiter(std::shared_ptr<agent_client::Agent> agent,
+                             std::shared_ptr<Process> process) {
+  Result<int32_t> code = agent->wait_process(process->container_id, process->exec_id);
   uint32_t status = kLostExitStatus;
   if (code) {
     status = static_cast<uint32_t>(*code);

@@ -77,9 +77,13 @@ class TaskService {
   Result<std::shared_ptr<Process>> find_locked(const std::string& id, const std::string& exec_id);
   Result<std::shared_ptr<Process>> find(const std::string& id, const std::string& exec_id);
   Result<runtime::Sandbox*> sandbox_locked();
+  // A reference to the agent, for a call made after mu_ is released.
+  Result<std::shared_ptr<agent_client::Agent>> agent_locked();
+  // The same, once container `id` is known to exist (takes mu_).
+  Result<std::shared_ptr<agent_client::Agent>> container_agent(const std::string& id);
   Result<void> ensure_sandbox(const std::string& id, const BundleInfo& info);
   Result<void> start_process(const std::shared_ptr<Process>& process);
-  void run_waiter(agent_client::Agent& agent, std::shared_ptr<Process> process);
+  void run_waiter(std::shared_ptr<agent_client::Agent> agent, std::shared_ptr<Process> process);
   void record_exit(const std::shared_ptr<Process>& process, uint32_t status);
   void record_exit_locked(Process& process, uint32_t status);  // holds mu_
   // A process that will never run (its start failed, or it was killed before
@@ -92,17 +96,25 @@ class TaskService {
   void start_oom_watch();
   // Shuts the VM down (best effort, logged) and forgets it. Holds lifecycle_mu_.
   void stop_sandbox();
-  void watch_oom(agent_client::Agent& agent);
+  void watch_oom(std::shared_ptr<agent_client::Agent> agent);
   uint32_t task_pid();
 
   TaskServiceDeps deps_;
   // Serializes Create, Delete and Shutdown: the Sandbox's own lifecycle calls
   // are not thread safe, and a VM boot must not be raced by a second Create.
   std::mutex lifecycle_mu_;
-  // Guards every field below and each Process's state.
+  // Guards every field below and each Process's state. The locking rule for
+  // calls that reach the guest: take a reference to the agent under mu_
+  // (agent_locked()), release mu_, then call. No call holds mu_ while the guest
+  // answers, so a slow or hung guest never blocks State, Wait, Kill or Delete;
+  // and the reference keeps the client alive until the call returns, however
+  // the sandbox is shut down meanwhile (its end fails the call). Only
+  // lifecycle_mu_ is held across guest calls, by Create, Start and Delete.
   std::mutex mu_;
   std::condition_variable exited_cv_;
-  std::unique_ptr<runtime::Sandbox> sandbox_;
+  // Shared: Kill uses it after releasing mu_ (and may end its VM) while Delete
+  // shuts it down.
+  std::shared_ptr<runtime::Sandbox> sandbox_;
   uint32_t vmm_pid_ = 0;  // the task pid containerd sees
   std::map<std::string, Container> containers_;
   bool shutting_down_ = false;

@@ -105,7 +105,7 @@ void TaskService::stop_sandbox() {
   if (!stopped) log::warn("shut down sandbox {}: {}", sandbox_->id(), stopped.error().message());
   // The agent connection is gone now, so the OOM long poll has returned.
   if (oom_thread_.joinable()) oom_thread_.join();
-  std::unique_ptr<runtime::Sandbox> gone;
+  std::shared_ptr<runtime::Sandbox> gone;
   std::lock_guard lock(mu_);  // calls that use the sandbox under mu_ have finished
   gone = std::move(sandbox_);
   vmm_pid_ = 0;
@@ -125,14 +125,14 @@ Result<Empty> TaskService::shutdown(const task::ShutdownRequest& req) {
 }
 
 void TaskService::start_oom_watch() {
-  agent_client::Agent& agent = sandbox_->agent();
-  oom_thread_ = std::thread([this, &agent] { watch_oom(agent); });
+  std::shared_ptr<agent_client::Agent> agent = sandbox_->agent();
+  oom_thread_ = std::thread([this, agent] { watch_oom(agent); });
 }
 
 // Long-polls the guest for OOM kills until the agent connection ends.
-void TaskService::watch_oom(agent_client::Agent& agent) {
+void TaskService::watch_oom(std::shared_ptr<agent_client::Agent> agent) {
   for (;;) {
-    Result<std::string> id = agent.get_oom_event();
+    Result<std::string> id = agent->get_oom_event();
     if (!id) {
       log::debug("oom watch ends: {}", id.error().message());
       return;

@@ -100,7 +100,8 @@ Result<task::WaitResponse> TaskService::wait(const task::WaitRequest& req,
 
 Result<Empty> TaskService::kill(const task::KillRequest& req) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(req.id(), req.exec_id()));
-  runtime::Sandbox* sandbox = nullptr;
+  std::shared_ptr<runtime::Sandbox> sandbox;
+  std::shared_ptr<agent_client::Agent> agent;
   bool sole_init = false;
   {
     std::lock_guard lock(mu_);
@@ -116,12 +117,13 @@ Result<Empty> TaskService::kill(const task::KillRequest& req) {
       if (ends_by_default(req.signal())) record_exit_locked(*process, 128 + req.signal());
       return Empty();
     }
-    KATA_ASSIGN_OR_RETURN(sandbox, sandbox_locked());
+    KATA_ASSIGN_OR_RETURN(agent, agent_locked());
+    sandbox = sandbox_;
     sole_init = process->exec_id.empty() && containers_.size() == 1;
   }
   // The agent's empty exec id means every process of the container.
   std::string exec_id = req.all() ? "" : req.exec_id();
-  Result<void> sent = sandbox->agent().signal_process(req.id(), exec_id, req.signal());
+  Result<void> sent = agent->signal_process(req.id(), exec_id, req.signal());
   if (sent) return Empty();
   // SIGKILL is a promise. When the agent cannot keep it (its threads taken by a
   // fork bomb, hung) and the VM holds nothing else, ending the VM keeps it.
@@ -139,10 +141,13 @@ Result<Empty> TaskService::kill(const task::KillRequest& req) {
 
 Result<Empty> TaskService::resize_pty(const task::ResizePtyRequest& req) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(req.id(), req.exec_id()));
-  std::lock_guard lock(mu_);
-  if (process->exited()) return already_finished(*process);
-  KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
-  KATA_TRY(sandbox->agent().tty_win_resize(req.id(), req.exec_id(), req.height(), req.width()));
+  std::shared_ptr<agent_client::Agent> agent;
+  {
+    std::lock_guard lock(mu_);
+    if (process->exited()) return already_finished(*process);
+    KATA_ASSIGN_OR_RETURN(agent, agent_locked());
+  }
+  KATA_TRY(agent->tty_win_resize(req.id(), req.exec_id(), req.height(), req.width()));
   return Empty();
 }
 

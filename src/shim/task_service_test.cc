@@ -6,6 +6,8 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "common/fs.h"
@@ -327,6 +329,68 @@ TEST_F(TaskServiceTest, DeleteTheAgentCannotServeEndsTheVm) {
   ASSERT_TRUE(deleted) << deleted.error().message();
   EXPECT_EQ(state_->end_vm_calls.size(), 1u);
   EXPECT_EQ(deleted->exit_status(), 255u);
+  EXPECT_EQ(service_->container_count(), 0u);
+}
+
+TEST_F(TaskServiceTest, AHungGuestCallBlocksNeitherOtherCallsNorDelete) {
+  // The locking rule: no call holds the service's lock while the guest answers,
+  // and the agent outlives a call in flight however the sandbox goes.
+  create_and_start();
+  agent_->hang_stats = true;
+  task::StatsRequest stats;
+  stats.set_id("c1");
+  std::promise<Result<task::StatsResponse>> stats_result;
+  std::thread stuck([&] { stats_result.set_value(service_->stats(stats)); });
+  ASSERT_TRUE(agent_->wait_call("stats_container c1"));
+  task::StateRequest state;
+  state.set_id("c1");
+  EXPECT_TRUE(service_->state(state));  // would block behind a lock held across the call
+  task::KillRequest kill;
+  kill.set_id("c1");
+  kill.set_signal(SIGKILL);
+  EXPECT_TRUE(service_->kill(kill));
+  EXPECT_EQ(wait("c1"), 137u);
+  Result<task::DeleteResponse> deleted = remove("c1");  // the last one: the VM goes
+  ASSERT_TRUE(deleted) << deleted.error().message();
+  auto pending = stats_result.get_future();
+  ASSERT_EQ(pending.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(pending.get());  // failed by the VM's end, not left hanging
+  stuck.join();
+}
+
+TEST_F(TaskServiceTest, CallsRacingDeleteGetAnAnswer) {
+  // Stats, Kill and State from other threads while the last container is deleted:
+  // each is answered (an error is an answer) and nothing uses a freed agent.
+  create_and_start();
+  agent_->exit_on_signal = false;  // SIGCONT changes nothing
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> racers;
+  for (int t = 0; t < 3; ++t) {
+    racers.emplace_back([&, t] {
+      while (!stop) {
+        if (t == 0) {
+          task::StatsRequest r;
+          r.set_id("c1");
+          (void)service_->stats(r);
+        } else if (t == 1) {
+          task::KillRequest r;
+          r.set_id("c1");
+          r.set_signal(SIGCONT);
+          (void)service_->kill(r);
+        } else {
+          task::StateRequest r;
+          r.set_id("c1");
+          (void)service_->state(r);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  agent_->exit("c1", "", 0);
+  EXPECT_EQ(wait("c1"), 0u);
+  EXPECT_TRUE(remove("c1"));
+  stop = true;
+  for (auto& r : racers) r.join();
   EXPECT_EQ(service_->container_count(), 0u);
 }
 

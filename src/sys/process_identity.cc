@@ -34,8 +34,7 @@ Result<uint64_t> parse_stat_field(const std::string& stat_line, size_t n) {
   // After ")" comes field 3 (state); field N is the (N - 3)th word from there.
   std::vector<std::string> words = split(trim(stat_line.substr(close + 1)), ' ');
   if (n < 3 || words.size() <= n - 3) {
-    return Error(Code::kInvalidArgument,
-                 "process stat line has no field " + std::to_string(n));
+    return Error(Code::kInvalidArgument, "process stat line has no field " + std::to_string(n));
   }
   const std::string& word = words[n - 3];
   char* end = nullptr;

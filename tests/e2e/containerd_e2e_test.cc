@@ -134,8 +134,8 @@ class ContainerdTest : public ::testing::TestWithParam<const char*> {
 TEST(LeakCheck, AnIdIsMentionedOnlyAsAWholeWord) {
   // A sandbox whose id this one prefixes is not this one's leftover.
   EXPECT_TRUE(mentions_id("/usr/bin/qemu-system-x86_64 -name rel-p -machine q35", "rel-p"));
-  EXPECT_TRUE(mentions_id("virtiofsd -o source=/run/kata-containers/shared/sandboxes/rel-p",
-                          "rel-p"));
+  EXPECT_TRUE(
+      mentions_id("virtiofsd -o source=/run/kata-containers/shared/sandboxes/rel-p", "rel-p"));
   EXPECT_TRUE(mentions_id("path=/run/kata-containers/rel-p/qmp.sock,server=on", "rel-p"));
   EXPECT_TRUE(mentions_id("rel-p", "rel-p"));
   EXPECT_FALSE(mentions_id("/usr/bin/qemu-system-x86_64 -name rel-p2", "rel-p"));

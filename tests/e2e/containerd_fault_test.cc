@@ -54,8 +54,7 @@ class FaultTest : public ::testing::Test {
 
   void TearDown() override {
     g_env->force_remove(victim_);
-    LeakReport report =
-        wait_for_no_leaks(victim_, g_env->address(), g_env->ns(), sockets_before_);
+    LeakReport report = wait_for_no_leaks(victim_, g_env->address(), g_env->ns(), sockets_before_);
     EXPECT_TRUE(report.clean()) << "sandbox " << victim_ << ":" << report.describe();
     // The sibling was untouched: its file system and its agent still answer.
     std::string exec_id = "alive-" + std::to_string(++checks_);

@@ -26,6 +26,8 @@ class FakeAgent : public Agent {
   Code fail_signal = Code::kOk;
   // signal_process ends the process(es) with 128 + signal, as most workloads do.
   bool exit_on_signal = true;
+  // stats_container blocks until disconnect(), as a call to a hung guest would.
+  bool hang_stats = false;
 
   // --- What the test does to the guest ---
   void emit_stdout(const std::string& cid, const std::string& exec, const std::string& data) {
@@ -184,8 +186,13 @@ class FakeAgent : public Agent {
                   Code::kOk);
   }
   Result<grpc::StatsContainerResponse> stats_container(const std::string& cid) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     KATA_TRY(record("stats_container " + cid, Code::kOk));
+    // A hung guest: the answer never comes, the call fails only when the VM goes.
+    if (hang_stats) {
+      cv_.wait(lock, [&] { return disconnected_; });
+      return gone();
+    }
     return stats;
   }
   Result<void> pause_container(const std::string& cid) override {

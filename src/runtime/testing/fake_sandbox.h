@@ -57,7 +57,11 @@ class FakeSandbox : public Sandbox {
     }
     agent_->disconnect();
   }
-  agent_client::Agent& agent() override { return *agent_; }
+  // As the real one: null once shut down.
+  std::shared_ptr<agent_client::Agent> agent() override {
+    std::lock_guard lock(state_->mu);
+    return shut_down_ ? nullptr : agent_;
+  }
 
   Result<void> create_container(const ContainerConfig& config) override {
     {
@@ -85,6 +89,7 @@ class FakeSandbox : public Sandbox {
     {
       std::lock_guard lock(state_->mu);
       ++state_->shutdown_calls;
+      shut_down_ = true;
       state_->vm_running = false;
       state_->death.reset();  // as the real one: nothing to report once shut down
     }
@@ -97,6 +102,7 @@ class FakeSandbox : public Sandbox {
   pid_t vmm_pid_;
   std::shared_ptr<agent_client::testing::FakeAgent> agent_;
   std::shared_ptr<FakeSandboxState> state_;
+  bool shut_down_ = false;  // guarded by state_->mu
 };
 
 }  // namespace kata::runtime::testing
