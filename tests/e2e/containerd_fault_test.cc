@@ -195,6 +195,29 @@ TEST_F(FaultTest, ForkBombWithoutLimitsStillDeletes) {
   ctr({"container", "rm", victim_});
 }
 
+TEST_F(FaultTest, SigtermRightAfterStartEndsTheProcessEveryTime) {
+  // The workload is PID 1 of its namespace and installs its handler a moment after
+  // exec; a SIGTERM sent as soon as `ctr run -d` returned must still reach it.
+  constexpr int kRounds = 100;
+  int lost = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    CtrResult run = ctr({"run", "-d", "--runtime", kKataRuntime, g_env->image(), victim_, "sh",
+                         "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done"});
+    ASSERT_EQ(run.exit_code, 0) << run.describe();
+    CtrResult kill = ctr({"task", "kill", "-s", "SIGTERM", victim_});
+    EXPECT_EQ(kill.exit_code, 0) << kill.describe();
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    std::string status;
+    while ((status = victim_status()) == "RUNNING" && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(50ms);
+    if (status != "STOPPED") ++lost;
+    CtrResult rm = ctr({"task", "rm", "-f", victim_});
+    EXPECT_EQ(rm.exit_code, 0) << rm.describe();
+    ctr({"container", "rm", victim_});
+  }
+  EXPECT_EQ(lost, 0) << lost << " of " << kRounds << " SIGTERMs were lost";
+}
+
 TEST_F(FaultTest, TwentySandboxesStartAndDeleteAtOnce) {
   // On 2 cores under TCG: every boot must wait its turn for the CPU rather than
   // time out, and every delete must finish and leave nothing.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "agent/container/launcher.h"
+#include "agent/container/signal_grace.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
 
@@ -97,6 +98,10 @@ Result<void> Container::start(const ttrpc::CancelToken* cancel) {
   if (init_->exited())
     return Error(Code::kFailedPrecondition, "container " + id() + " init has exited");
   KATA_TRY(write_frame(socket.get(), std::string(1, kStartByte)));
+  {
+    std::lock_guard lock(mu_);
+    started_at_ = std::chrono::steady_clock::now();
+  }
   return await_init(socket.get(), false, cancel).status;
 }
 
@@ -158,12 +163,18 @@ std::vector<std::shared_ptr<Process>> Container::all_processes() const {
   return all;
 }
 
+std::chrono::steady_clock::time_point Container::started_at() const {
+  std::lock_guard lock(mu_);
+  return started_at_;
+}
+
 Result<void> Container::signal(const std::string& exec_id, int sig) {
   if (!exec_id.empty()) {
     KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> p, process(exec_id));
     return p->signal(sig);
   }
   // The init first: in a pid namespace, SIGKILL to it ends every process.
+  wait_for_handler(init_->pid(), sig, started_at() + kSignalGrace);
   KATA_TRY(init_->signal(sig));
   return cgroup_.signal_all(sig);
 }

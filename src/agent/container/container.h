@@ -47,6 +47,7 @@ class Container {
   Container(Reaper& reaper, ContainerSpec spec, Cgroup cgroup)
       : reaper_(reaper), spec_(std::move(spec)), cgroup_(std::move(cgroup)) {}
   std::vector<std::shared_ptr<Process>> all_processes() const;
+  std::chrono::steady_clock::time_point started_at() const;
 
   Reaper& reaper_;
   const ContainerSpec spec_;
@@ -54,6 +55,7 @@ class Container {
   std::shared_ptr<Process> init_;
   mutable std::mutex mu_;
   UniqueFd init_socket_;                                   // guarded by mu_; open until started
+  std::chrono::steady_clock::time_point started_at_{};     // guarded by mu_; when start() ran
   std::map<std::string, std::shared_ptr<Process>> execs_;  // guarded by mu_
 };
 
