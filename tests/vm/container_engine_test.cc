@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "common/fs.h"
+#include "common/strings.h"
 #include "runtime/guest_vm.h"
 #include "vm/vm_test_util.h"
 
@@ -452,6 +453,14 @@ class ContainerEngineTest : public ::testing::Test {
                                   "-mindepth", "1", "-type", "d"}));
     EXPECT_EQ(status, 0);
     EXPECT_EQ(out, "/sys/fs/cgroup/kata/leakcheck\n");
+    // The containers under one top-level cgroup cannot take the guest's last
+    // tasks: the agent keeps some to serve kill and delete.
+    auto [st, limits] = run(request(
+        "tasklimit", {"cat", "/sys/fs/cgroup/kata/pids.max", "/proc/sys/kernel/threads-max"}));
+    EXPECT_EQ(st, 0);
+    std::vector<std::string> v = kata::split(limits, '\n');
+    ASSERT_EQ(v.size(), 2u) << limits;
+    EXPECT_LT(std::stoull(v[0]), std::stoull(v[1])) << limits;
   }
 
   // What kernel/guest.config promises, seen from a container: a kernel that lost

@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "common/fs.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
 
@@ -107,12 +108,32 @@ void enable_controllers(const std::string& dir) {
   }
 }
 
+uint64_t workload_task_limit(uint64_t pid_max, uint64_t threads_max, uint64_t reserve) {
+  uint64_t tasks = std::min(pid_max, threads_max);
+  // A tiny guest still gets a usable share rather than none.
+  return tasks > 2 * reserve ? tasks - reserve : std::max<uint64_t>(tasks / 2, 1);
+}
+
+// Best effort: a cgroup tree without the pids controller (a test's) has no pids.max.
+void limit_top_level_tasks(const std::string& dir) {
+  Result<std::string> pid_max = fs::read_file("/proc/sys/kernel/pid_max");
+  Result<std::string> threads_max = fs::read_file("/proc/sys/kernel/threads-max");
+  if (!pid_max || !threads_max || !fs::exists(dir + "/pids.max")) return;
+  uint64_t limit = workload_task_limit(to_u64(trim(*pid_max)), to_u64(trim(*threads_max)),
+                                       kAgentTaskReserve);
+  Result<void> set = write_value(dir + "/pids.max", std::to_string(limit));
+  if (!set) log::warn("{}", set.error().message());
+}
+
 Result<Cgroup> Cgroup::create(const std::string& root, const std::string& relative) {
   std::string dir = root;
   for (const std::string& part : split(relative, '/')) {
     enable_controllers(dir);
     dir += "/" + part;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    bool top_level = dir.size() == root.size() + 1 + part.size();
+    if (::mkdir(dir.c_str(), 0755) == 0) {
+      if (top_level) limit_top_level_tasks(dir);
+    } else if (errno != EEXIST) {
       return Error::from_errno(errno, fmt_path("create cgroup", dir));
     }
   }

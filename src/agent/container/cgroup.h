@@ -16,8 +16,16 @@
 namespace kata::agent::container {
 
 constexpr char kCgroupRoot[] = "/sys/fs/cgroup";
+// Tasks (threads) of the guest that the containers under one top-level cgroup
+// ("kubepods", a containerd namespace's) can never take: the agent's, to serve
+// kill and delete however many processes a workload makes.
+constexpr uint64_t kAgentTaskReserve = 256;
 // The controllers the agent enables for containers.
 constexpr const char* kControllers[] = {"cpu", "cpuset", "io", "memory", "pids", "hugetlb"};
+
+// The pids.max of a top-level container cgroup: the guest's task limit (the
+// lower of kernel.pid_max and kernel.threads-max) less `reserve`. Pure.
+uint64_t workload_task_limit(uint64_t pid_max, uint64_t threads_max, uint64_t reserve);
 
 // Where a container's cgroup goes, relative to the cgroup root:
 // linux.cgroupsPath when it is a plain path ("/kubepods/pod1/c1"), else
@@ -40,7 +48,9 @@ struct CgroupStats {
 
 class Cgroup {
  public:
-  // Creates root/relative (and parents), enabling kControllers on the way.
+  // Creates root/relative (and parents), enabling kControllers on the way. A
+  // top-level directory it creates gets pids.max = workload_task_limit(...,
+  // kAgentTaskReserve): a fork bomb stops there, and the agent keeps threads.
   static Result<Cgroup> create(const std::string& root, const std::string& relative);
 
   const std::string& dir() const { return dir_; }
