@@ -113,6 +113,41 @@ class FaultTest : public ::testing::Test {
     ctr({"container", "rm", victim_});
   }
 
+  // Which process of a booting sandbox a test kills.
+  enum class Part { kQemu, kVirtiofsd, kShim };
+
+  // Starts the victim in the background and, as soon as its state.json names
+  // QEMU while it still boots, kills `part`. The start must then fail, and
+  // quickly: nothing may wait out a dial timeout for a VM that is gone.
+  void kill_while_booting(Part part, const std::string& expected_error) {
+    auto run = g_env->ctr_background(
+        {"run", "-d", "--runtime", kKataRuntime, g_env->image(), victim_, "sleep", "3600"});
+    ASSERT_TRUE(run) << run.error().message();
+    runtime::SandboxState state;
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (;;) {
+      auto read = runtime::read_sandbox_state("/run/kata-containers/" + victim_);
+      if (read && !read->qemu.empty()) {
+        state = *read;
+        break;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the sandbox never booted";
+      std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_EQ(state.status, runtime::SandboxStatus::kBooting) << "booted before the fault";
+    const sys::ProcessIdentity& target = part == Part::kQemu        ? state.qemu
+                                         : part == Part::kVirtiofsd ? state.virtiofsd
+                                                                    : state.service;
+    ASSERT_EQ(::kill(target.pid, SIGKILL), 0);
+    auto started = std::chrono::steady_clock::now();
+    Result<CtrResult> result = run->wait(120s);
+    ASSERT_TRUE(result) << result.error().message();
+    EXPECT_NE(result->exit_code, 0) << result->describe();
+    EXPECT_NE(result->err.find(expected_error), std::string::npos) << result->describe();
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 20s);
+    EXPECT_EQ(victim_status(), "") << "a task of the failed start was left";
+  }
+
   static bool alive(pid_t pid) {
     Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
     return stat && stat->find(") Z ") == std::string::npos;
@@ -161,6 +196,18 @@ TEST_F(FaultTest, KilledShimIsCleanedUpFromItsState) {
     std::this_thread::sleep_for(100ms);
   EXPECT_FALSE(alive(state.qemu.pid)) << "QEMU outlived its shim\n" << g_env->log_tail();
   EXPECT_FALSE(alive(state.virtiofsd.pid)) << "virtiofsd outlived its shim";
+}
+
+TEST_F(FaultTest, QemuKilledWhileBootingFailsTheStart) {
+  kill_while_booting(Part::kQemu, "exited before its agent answered");
+}
+
+TEST_F(FaultTest, VirtiofsdKilledWhileBootingFailsTheStart) {
+  kill_while_booting(Part::kVirtiofsd, "virtiofsd");
+}
+
+TEST_F(FaultTest, ShimKilledWhileBootingLeavesNothing) {
+  kill_while_booting(Part::kShim, "");
 }
 
 TEST_F(FaultTest, StartThatCannotExecLeavesNothing) {
