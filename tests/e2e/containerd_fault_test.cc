@@ -206,9 +206,7 @@ TEST_F(FaultTest, VirtiofsdKilledWhileBootingFailsTheStart) {
   kill_while_booting(Part::kVirtiofsd, "virtiofsd");
 }
 
-TEST_F(FaultTest, ShimKilledWhileBootingLeavesNothing) {
-  kill_while_booting(Part::kShim, "");
-}
+TEST_F(FaultTest, ShimKilledWhileBootingLeavesNothing) { kill_while_booting(Part::kShim, ""); }
 
 TEST_F(FaultTest, StartThatCannotExecLeavesNothing) {
   // ENOEXEC in the guest (a script without a shebang): `ctr run --rm` must leave no

@@ -23,9 +23,10 @@ Result<void> make_exit_initrd(const std::string& dir, const std::string& path) {
   KATA_TRY(fs::write_file_atomic(dir + "/root/init", *fs::read_file(KATA_EXIT_INIT), 0755));
   KATA_ASSIGN_OR_RETURN(
       sys::CapturedOutput out,
-      sys::run_capture({.argv = {"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"",
-                                 "sh", dir + "/root", path}},
-                       30s));
+      sys::run_capture(
+          {.argv = {"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
+                    dir + "/root", path}},
+          30s));
   if (!out.status.success()) return Error(Code::kInternal, "cpio: " + out.err);
   return {};
 }

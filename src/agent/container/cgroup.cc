@@ -119,8 +119,8 @@ void limit_top_level_tasks(const std::string& dir) {
   Result<std::string> pid_max = fs::read_file("/proc/sys/kernel/pid_max");
   Result<std::string> threads_max = fs::read_file("/proc/sys/kernel/threads-max");
   if (!pid_max || !threads_max || !fs::exists(dir + "/pids.max")) return;
-  uint64_t limit = workload_task_limit(to_u64(trim(*pid_max)), to_u64(trim(*threads_max)),
-                                       kAgentTaskReserve);
+  uint64_t limit =
+      workload_task_limit(to_u64(trim(*pid_max)), to_u64(trim(*threads_max)), kAgentTaskReserve);
   Result<void> set = write_value(dir + "/pids.max", std::to_string(limit));
   if (!set) log::warn("{}", set.error().message());
 }

@@ -68,7 +68,7 @@ namespace kata::agent::container {
 namespace {
 
 TEST(WorkloadCgroupTest, LeavesTheAgentItsReserve) {
-  EXPECT_EQ(workload_task_limit(4096, 3900, 256), 3644u);   // threads-max is the lower
+  EXPECT_EQ(workload_task_limit(4096, 3900, 256), 3644u);     // threads-max is the lower
   EXPECT_EQ(workload_task_limit(32768, 65536, 256), 32512u);  // pid_max is the lower
   EXPECT_EQ(workload_task_limit(300, 300, 256), 150u);        // tiny guest: half each
 }
