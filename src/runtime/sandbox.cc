@@ -119,13 +119,16 @@ Result<void> VmSandbox::release_share(const std::string& container_id) {
 }
 
 Result<void> VmSandbox::shutdown() {
-  if (!vm_) return Error(Code::kFailedPrecondition, "shut down sandbox " + id() + ": already down");
-  // destroy() unmounts whatever is left under the share, rootfs included.
-  Result<void> down = vm_->destroy();
+  std::unique_ptr<GuestVm> vm;
   {
+    // Taken out first: from here the thread-safe calls see no VM at all,
+    // rather than one being torn down under them.
     std::lock_guard lock(mu_);
-    vm_.reset();
+    vm = std::move(vm_);
   }
+  if (!vm) return Error(Code::kFailedPrecondition, "shut down sandbox " + id() + ": already down");
+  // destroy() unmounts whatever is left under the share, rootfs included.
+  Result<void> down = vm->destroy();
   containers_.clear();
   return std::move(down).context("shut down sandbox " + id());
 }
