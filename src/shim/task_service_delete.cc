@@ -105,8 +105,10 @@ void TaskService::stop_sandbox() {
   if (!stopped) log::warn("shut down sandbox {}: {}", sandbox_->id(), stopped.error().message());
   // The agent connection is gone now, so the OOM long poll has returned.
   if (oom_thread_.joinable()) oom_thread_.join();
+  // Dropped under mu_, so that no call takes a new reference; calls in flight
+  // hold their own, and it is freed (outside the lock) with the last of them.
   std::shared_ptr<runtime::Sandbox> gone;
-  std::lock_guard lock(mu_);  // calls that use the sandbox under mu_ have finished
+  std::lock_guard lock(mu_);
   gone = std::move(sandbox_);
   vmm_pid_ = 0;
 }
