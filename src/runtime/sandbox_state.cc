@@ -17,8 +17,6 @@ const char* status_name(SandboxStatus s) {
       return "booting";
     case SandboxStatus::kRunning:
       return "running";
-    case SandboxStatus::kStopping:
-      return "stopping";
   }
   return "booting";
 }
@@ -47,8 +45,6 @@ Result<SandboxState> parse(const json& j) {
     s.status = SandboxStatus::kBooting;
   else if (status == "running")
     s.status = SandboxStatus::kRunning;
-  else if (status == "stopping")
-    s.status = SandboxStatus::kStopping;
   else
     return fail("status", "is `" + status + "`");
   const json& procs = j.value("processes", json::object());

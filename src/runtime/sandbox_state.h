@@ -15,7 +15,7 @@
 
 namespace kata::runtime {
 
-enum class SandboxStatus { kBooting, kRunning, kStopping };
+enum class SandboxStatus { kBooting, kRunning };
 
 struct SandboxState {
   std::string id;

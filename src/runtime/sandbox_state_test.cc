@@ -36,7 +36,7 @@ TEST(SandboxStateTest, WrittenStateReadsBackTheSame) {
   std::string dir = tmpl;
   SandboxState s = sample(dir);
   ASSERT_TRUE(write_sandbox_state(s));
-  s.status = SandboxStatus::kStopping;
+  s.status = SandboxStatus::kBooting;
   s.qemu = {};                          // a process not started (or gone) is left out
   ASSERT_TRUE(write_sandbox_state(s));  // replaces the first
   auto read = read_sandbox_state(dir);
