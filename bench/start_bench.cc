@@ -24,6 +24,7 @@
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
 #include "sys/proc_scan.h"
+#include "sys/process_identity.h"
 
 namespace {
 
@@ -73,26 +74,20 @@ long guest_ram_rss_kb(int qemu_pid, long mib) {
   return rss;
 }
 
-// User + system CPU time of a process and all its threads, in clock ticks; -1 if gone.
-long cpu_ticks(int pid) {
-  Result<std::string> stat = fs::read_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return -1;
-  // Fields after the command, which may hold spaces, ends at the last ')'.
-  std::vector<std::string> f = split(stat->substr(stat->rfind(')') + 2), ' ');
-  return f.size() > 12 ? std::atol(f[11].c_str()) + std::atol(f[12].c_str()) : -1;
-}
-
 constexpr auto kCpuWindow = 10s;
 
 // One kind of process of the sandbox: virtiofsd runs as two (its sandbox forks).
 struct ProcessUse {
   std::vector<int> pids;
   long pss_kb = 0;
-  long ticks_before = 0;
-  double cpu_percent = 0;  // of one core, over kCpuWindow
-  long ticks() const {
-    long sum = 0;
-    for (int pid : pids) sum += std::max(0L, cpu_ticks(pid));
+  std::chrono::milliseconds cpu_before{0};
+  double cpu_percent = 0;                  // of one core, over kCpuWindow
+  std::chrono::milliseconds cpu() const {  // a process that is gone counts nothing
+    std::chrono::milliseconds sum{0};
+    for (int pid : pids) {
+      Result<std::chrono::milliseconds> used = sys::process_cpu_time(pid);
+      if (used) sum += *used;
+    }
     return sum;
   }
 };
@@ -105,12 +100,10 @@ struct IdleSandbox {
 // Measures each process's CPU over kCpuWindow while nothing talks to the sandbox.
 void measure_idle_cpu(IdleSandbox& m) {
   std::vector<ProcessUse*> all = {&m.qemu, &m.virtiofsd, &m.shim};
-  for (ProcessUse* p : all) p->ticks_before = p->ticks();
+  for (ProcessUse* p : all) p->cpu_before = p->cpu();
   std::this_thread::sleep_for(kCpuWindow);
-  double per_tick = 100.0 / (static_cast<double>(::sysconf(_SC_CLK_TCK)) *
-                             std::chrono::duration<double>(kCpuWindow).count());
   for (ProcessUse* p : all)
-    p->cpu_percent = static_cast<double>(p->ticks() - p->ticks_before) * per_tick;
+    p->cpu_percent = 100.0 * std::chrono::duration<double>(p->cpu() - p->cpu_before) / kCpuWindow;
 }
 
 // Starts one sandbox running `sleep`, lets it settle, and measures it.

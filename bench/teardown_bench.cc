@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,39 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// What one batch (N sandboxes at once) measured: each one's time and the whole wall.
+struct Batch {
+  std::vector<double> each;
+  double wall = 0;
+};
+
+// Runs `one` on every id at once; on any failure every sandbox is removed.
+Result<Batch> batch(const e2e::ContainerdEnv& env, const std::vector<std::string>& ids,
+                    Result<double> (*one)(const e2e::ContainerdEnv&, const std::string&)) {
+  auto at = Clock::now();
+  Result<std::vector<double>> each = values(all_at_once(
+      static_cast<int>(ids.size()), [&](int i) { return one(env, ids[static_cast<size_t>(i)]); }));
+  double wall = seconds_since(at);
+  if (!each) {
+    for (const std::string& id : ids) env.force_remove(id);
+    return each.error();
+  }
+  return Batch{std::move(*each), wall};
+}
+
+// Sandboxes of which something is left, each described on stderr.
+int count_leaks(const e2e::ContainerdEnv& env, const std::vector<std::string>& ids,
+                const std::set<std::string>& sockets_before) {
+  int leaks = 0;
+  for (const std::string& id : ids) {
+    e2e::LeakReport report = e2e::wait_for_no_leaks(id, env.address(), env.ns(), sockets_before);
+    if (report.clean()) continue;
+    ++leaks;
+    std::fprintf(stderr, "sandbox %s:%s\n", id.c_str(), report.describe().c_str());
+  }
+  return leaks;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,62 +135,42 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--sandboxes") n = std::atoi(argv[i + 1]);
   if (n < 1) return fail("--sandboxes must be at least 1");
   log::set_level(log::Level::kError);
-  e2e::EnvOptions options = e2e::default_options(KATA_BUILD_DIR, KATA_SOURCE_DIR);
-  auto env = e2e::ContainerdEnv::start(options);
+  auto env = e2e::ContainerdEnv::start(e2e::default_options(KATA_BUILD_DIR, KATA_SOURCE_DIR));
   if (!env) return fail(env.error().message());
-  const e2e::ContainerdEnv& e = **env;
+  e2e::ContainerdEnv& e = **env;
   auto sockets_before = e2e::shim_socket_snapshot();
 
   // One delete alone: the reference.
-  std::string alone = (*env)->unique_id("td-alone");
+  std::string alone = e.unique_id("td-alone");
   if (Result<double> s = start_sandbox(e, alone); !s) return fail(s.error().message());
   Result<double> single = delete_sandbox(e, alone);
   if (!single) return fail(single.error().message());
 
   std::vector<std::string> ids;
-  for (int i = 0; i < n; ++i) ids.push_back((*env)->unique_id("td"));
-  auto started_at = Clock::now();
-  Result<std::vector<double>> starts =
-      values(all_at_once(n, [&](int i) { return start_sandbox(e, ids[i]); }));
-  double start_wall = seconds_since(started_at);
-  if (!starts) {
-    for (const std::string& id : ids) e.force_remove(id);
-    return fail(starts.error().message());
-  }
+  for (int i = 0; i < n; ++i) ids.push_back(e.unique_id("td"));
+  Result<Batch> starts = batch(e, ids, start_sandbox);
+  if (!starts) return fail(starts.error().message());
   std::printf("%d sandboxes started at once in %.2f s (median start %.2f s, slowest %.2f s)\n", n,
-              start_wall, bench::median(*starts), slowest(*starts));
+              starts->wall, bench::median(starts->each), slowest(starts->each));
 
-  auto deleted_at = Clock::now();
   auto [busy_before, total_before] = cpu_jiffies();
-  Result<std::vector<double>> deletes =
-      values(all_at_once(n, [&](int i) { return delete_sandbox(e, ids[i]); }));
-  double delete_wall = seconds_since(deleted_at);
+  Result<Batch> deletes = batch(e, ids, delete_sandbox);
   auto [busy_after, total_after] = cpu_jiffies();
+  if (!deletes) return fail(deletes.error().message());
   double busy_share = total_after > total_before
                           ? static_cast<double>(busy_after - busy_before) /
                                 static_cast<double>(total_after - total_before)
                           : 0.0;
-  if (!deletes) {
-    for (const std::string& id : ids) e.force_remove(id);
-    return fail(deletes.error().message());
-  }
-  int leaks = 0;
-  for (const std::string& id : ids) {
-    e2e::LeakReport report = e2e::wait_for_no_leaks(id, e.address(), e.ns(), sockets_before);
-    if (!report.clean()) {
-      ++leaks;
-      std::fprintf(stderr, "sandbox %s:%s\n", id.c_str(), report.describe().c_str());
-    }
-  }
+  int leaks = count_leaks(e, ids, sockets_before);
   std::printf("one delete alone: %.3f s\n", *single);
   std::printf("%d deletes at once: all done in %.3f s, median %.3f s, slowest %.3f s\n", n,
-              delete_wall, bench::median(*deletes), slowest(*deletes));
+              deletes->wall, bench::median(deletes->each), slowest(deletes->each));
   std::printf("host CPU busy during the parallel deletes: %.0f%% of %u cores\n", busy_share * 100,
               std::thread::hardware_concurrency());
   // Below 1: nothing serialises the deletes beyond the CPU they need.
   std::printf("all at once against one after another (%d x one alone): %.2f\n", n,
-              delete_wall / (n * *single));
+              deletes->wall / (n * *single));
   std::printf("sandboxes left behind: %d\n", leaks);
-  std::printf("ratio parallel/serial delete: %.2f\n", slowest(*deletes) / *single);
+  std::printf("ratio parallel/serial delete: %.2f\n", slowest(deletes->each) / *single);
   return leaks == 0 ? 0 : 1;
 }

@@ -129,9 +129,9 @@ Result<void> boot_and_serve() {
                         mount_base_filesystems().context("mount base file systems"));
   mounted.insert(mounted.end(), rest.begin(), rest.end());
   for (const std::string& target : mounted) log::debug("mounted {}", target);
-  // Containers get their cgroups below the root; the root is exempt from the
-  // no-internal-processes rule, so the agent itself stays there.
-  container::enable_controllers(container::kCgroupRoot);
+  // Containers get their cgroups below the root (Cgroup::create enables the
+  // controllers there on first use: not on the boot path); the root is exempt
+  // from the no-internal-processes rule, so the agent itself stays there.
 
   // Held until the agent ends: its thread may still be loading.
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<BackgroundModuleLoad> later_modules,

@@ -89,33 +89,35 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
       return std::move(shared).error().context(what);
     }
     vm.shared_fs = true;
-    guest->persist_state(SandboxStatus::kBooting);
   }
 
   auto started = Clock::now();
-  Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
-  if (!qemu_vm) {
-    // QEMU waits for virtiofsd's handshake: a daemon that failed is the clearer cause.
-    Result<void> share_ready = guest->virtiofsd_ ? guest->virtiofsd_->wait_ready() : Result<void>();
-    guest->release();
-    if (!share_ready) return std::move(share_ready).error().context(what);
-    return std::move(qemu_vm).error().context(what);
-  }
-  guest->vm_ = std::move(*qemu_vm);
-  guest->persist_state(SandboxStatus::kBooting);
-  // From now on a dead virtiofsd ends QEMU, and a dead QEMU ends the wait for the agent.
-  Result<std::unique_ptr<VmWatch>> watch =
-      VmWatch::start({guest->vm_->pid(), guest->vm_->pidfd()},
-                     {guest->virtiofsd_pid(), guest->virtiofsd_ ? guest->virtiofsd_->pidfd() : -1});
-  if (!watch) {
-    guest->release();
-    return std::move(watch).error().context(what);
-  }
-  guest->watch_ = std::move(*watch);
-
+  KATA_TRY(guest->start_qemu(vm).context(what));
   KATA_TRY(guest->connect_agent(config, vm.vsock_guest_cid, started).context(what));
   guest->persist_state(SandboxStatus::kRunning);
   return guest;
+}
+
+Result<void> GuestVm::start_qemu(const qemu::VmConfig& vm) {
+  Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
+  if (!qemu_vm) {
+    // QEMU waits for virtiofsd's handshake: a daemon that failed is the clearer cause.
+    Result<void> share_ready = virtiofsd_ ? virtiofsd_->wait_ready() : Result<void>();
+    release();
+    if (!share_ready) return share_ready;
+    return std::move(qemu_vm).error();
+  }
+  vm_ = std::move(*qemu_vm);
+  persist_state(SandboxStatus::kBooting);
+  // From now on a dead virtiofsd ends QEMU, and a dead QEMU ends the wait for the agent.
+  Result<std::unique_ptr<VmWatch>> watch = VmWatch::start(
+      {vm_->pid(), vm_->pidfd()}, {virtiofsd_pid(), virtiofsd_ ? virtiofsd_->pidfd() : -1});
+  if (!watch) {
+    release();
+    return std::move(watch).error();
+  }
+  watch_ = std::move(*watch);
+  return {};
 }
 
 std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s, Clock::time_point started) {
@@ -218,6 +220,7 @@ Result<void> GuestVm::start_share(const config::Config& config, const std::strin
                                 .extra_args = hv.virtio_fs_extra_args};
   // Not waited for: QEMU's start overlaps the daemon's (boot() checks on it).
   KATA_ASSIGN_OR_RETURN(virtiofsd_, resource::Virtiofsd::spawn(vfs));
+  persist_state(SandboxStatus::kBooting);
   return {};
 }
 

@@ -81,6 +81,9 @@ class GuestVm {
  private:
   GuestVm() = default;
   Result<void> start_share(const config::Config& config, const std::string& shared_dir);
+  // Spawns QEMU, writes it into the state and starts the watch; on failure
+  // releases everything (a virtiofsd that failed first is the error reported).
+  Result<void> start_qemu(const hypervisor::qemu::VmConfig& vm);
   // Asked while waiting for the agent: the error that ends the wait (QEMU died,
   // the boot has had dial_timeout of CPU time, or 4 times that on the wall
   // clock), or nullopt.

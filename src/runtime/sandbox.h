@@ -24,8 +24,8 @@ using RootfsMount = resource::MountSpec;
 struct ContainerConfig {
   std::string id;
   std::string bundle;  // the OCI bundle: holds config.json
-  std::vector<RootfsMount>
-      rootfs;  // empty: the spec's root.path (under the bundle) is shared as is
+  // Empty: the spec's root.path (under the bundle) is shared as is.
+  std::vector<RootfsMount> rootfs;
 };
 
 struct SandboxOptions {

@@ -4,12 +4,12 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
-#include <sys/syscall.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "common/log.h"
+#include "sys/subprocess.h"
 
 namespace kata::runtime {
 namespace {
@@ -56,9 +56,8 @@ void VmWatch::set_death(std::string why) {
 void VmWatch::kill_qemu(const std::string& why) {
   set_death(why);
   // Through the pidfd: QEMU's pid cannot have been reused while we hold it.
-  if (::syscall(SYS_pidfd_send_signal, qemu_fd_.get(), SIGKILL, nullptr, 0) != 0 &&
-      errno != ESRCH) {
-    log::warn("kill QEMU (pid {}): {}", qemu_pid_, std::strerror(errno));
+  if (Result<void> killed = sys::signal_pidfd(qemu_fd_.get(), SIGKILL); !killed) {
+    log::warn("kill QEMU (pid {}): {}", qemu_pid_, killed.error().message());
   }
 }
 

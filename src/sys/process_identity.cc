@@ -11,6 +11,8 @@
 #include "common/fs.h"
 #include "common/strings.h"
 #include "common/unique_fd.h"
+#include "sys/fd_io.h"
+#include "sys/subprocess.h"
 
 namespace kata::sys {
 namespace {
@@ -78,19 +80,17 @@ Result<bool> kill_identified(const ProcessIdentity& who, bool whole_group,
   }
   Result<ProcessIdentity> now = identify_process(who.pid);
   if (!now || now->start_time != who.start_time) return false;
-  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0) != 0 && errno != ESRCH) {
-    return Error::from_errno(errno, what);
-  }
+  KATA_TRY(signal_pidfd(pidfd.get(), SIGKILL).context(what));
   // Its group id is its pid, and the leader's zombie keeps that group id taken
   // until reaped: the group cannot be a newcomer's yet.
   if (whole_group) (void)::kill(-who.pid, SIGKILL);
-  pollfd p{pidfd.get(), POLLIN, 0};
-  int ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
-  if (ready < 0) return Error::from_errno(errno, what + ": wait");
-  if (ready == 0) {
+  // A pidfd is readable once its process has exited.
+  Result<void> ended = wait_fd(pidfd.get(), POLLIN, deadline_after(timeout));
+  if (!ended && ended.error().code() == Code::kDeadlineExceeded) {
     return Error(Code::kDeadlineExceeded,
                  what + ": still alive " + std::to_string(timeout.count()) + " ms after SIGKILL");
   }
+  KATA_TRY(std::move(ended).context(what));
   return true;
 }
 

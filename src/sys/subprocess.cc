@@ -76,12 +76,16 @@ Result<ExitStatus> Process::wait_for(std::optional<std::chrono::milliseconds> ti
   return *status_;
 }
 
-Result<void> Process::kill(int sig) {
-  if (status_ || pid_ <= 0) return {};
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) != 0 && errno != ESRCH) {
-    return Error::from_errno(errno, fmt::format("kill pid {}", pid_));
+Result<void> signal_pidfd(int pidfd, int sig) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0 && errno != ESRCH) {
+    return Error::from_errno(errno, "pidfd_send_signal");
   }
   return {};
+}
+
+Result<void> Process::kill(int sig) {
+  if (status_ || pid_ <= 0) return {};
+  return signal_pidfd(pidfd_.get(), sig).context(fmt::format("kill pid {}", pid_));
 }
 
 Result<void> Process::kill_group(int sig) {

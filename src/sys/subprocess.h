@@ -112,6 +112,10 @@ class Process {
   std::optional<ExitStatus> status_;
 };
 
+// Sends `sig` through a pidfd: it reaches the process the pidfd was opened for,
+// never one that took its pid later. A process that already exited is no error.
+Result<void> signal_pidfd(int pidfd, int sig);
+
 struct CapturedOutput {
   ExitStatus status;
   std::string out;

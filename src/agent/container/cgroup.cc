@@ -40,6 +40,14 @@ uint64_t read_limit(const std::string& path) {
   return t == "max" ? 0 : to_u64(t);
 }
 
+// Enables kControllers in `dir`'s cgroup.subtree_control, each on its own
+// (one the kernel lacks must not stop the others).
+void enable_controllers(const std::string& dir) {
+  for (const char* c : kControllers) {
+    (void)write_value(dir + "/cgroup.subtree_control", std::string("+") + c);
+  }
+}
+
 }  // namespace
 
 Result<std::string> cgroup_relative_path(const std::string& cgroups_path, const std::string& id) {
@@ -102,12 +110,6 @@ std::map<std::string, uint64_t> parse_flat_keyed(std::string_view text) {
   return out;
 }
 
-void enable_controllers(const std::string& dir) {
-  for (const char* c : kControllers) {
-    (void)write_value(dir + "/cgroup.subtree_control", std::string("+") + c);
-  }
-}
-
 uint64_t workload_task_limit(uint64_t pid_max, uint64_t threads_max, uint64_t reserve) {
   uint64_t tasks = std::min(pid_max, threads_max);
   // A tiny guest still gets a usable share rather than none.
@@ -127,15 +129,16 @@ void limit_top_level_tasks(const std::string& dir) {
 
 Result<Cgroup> Cgroup::create(const std::string& root, const std::string& relative) {
   std::string dir = root;
+  bool top_level = true;
   for (const std::string& part : split(relative, '/')) {
     enable_controllers(dir);
     dir += "/" + part;
-    bool top_level = dir.size() == root.size() + 1 + part.size();
     if (::mkdir(dir.c_str(), 0755) == 0) {
       if (top_level) limit_top_level_tasks(dir);
     } else if (errno != EEXIST) {
       return Error::from_errno(errno, fmt_path("create cgroup", dir));
     }
+    top_level = false;
   }
   return Cgroup(root, dir);
 }

@@ -71,8 +71,4 @@ class Cgroup {
   std::string dir_;
 };
 
-// Enables kControllers in `dir`'s cgroup.subtree_control, each on its own
-// (one the kernel lacks must not stop the others).
-void enable_controllers(const std::string& dir);
-
 }  // namespace kata::agent::container
