@@ -39,6 +39,9 @@ class Agent {
 
   virtual Result<void> check() = 0;           // grpc.Health/Check == SERVING
   virtual Result<std::string> version() = 0;  // grpc.Health/Version agent_version
+  // Check, waiting at most `timeout` for the answer (DEADLINE_EXCEEDED then):
+  // a liveness probe must not wait as long as an ordinary call.
+  virtual Result<void> check(std::chrono::milliseconds timeout) = 0;
   virtual Result<GuestDetails> guest_details() = 0;
   virtual Result<void> create_sandbox(const SandboxSpec& spec) = 0;
   virtual Result<void> destroy_sandbox() = 0;

@@ -41,7 +41,7 @@ Result<std::unique_ptr<TtrpcAgent>> TtrpcAgent::connect(const AgentAddress& addr
       }
       agent = std::make_unique<TtrpcAgent>(std::move(*fd));
     }
-    Result<void> ok = agent->check_with_timeout(attempt);
+    Result<void> ok = agent->check(attempt);
     if (ok) return agent;
     if (ok.error().code() == Code::kDeadlineExceeded) continue;  // not serving yet
     if (ok.error().code() != Code::kUnavailable) return std::move(ok).error().context(what);
@@ -50,7 +50,7 @@ Result<std::unique_ptr<TtrpcAgent>> TtrpcAgent::connect(const AgentAddress& addr
   }
 }
 
-Result<void> TtrpcAgent::check_with_timeout(std::chrono::milliseconds timeout) {
+Result<void> TtrpcAgent::check(std::chrono::milliseconds timeout) {
   grpc::CheckRequest req;
   KATA_ASSIGN_OR_RETURN(auto resp, (client_.call<grpc::CheckRequest, grpc::HealthCheckResponse>(
                                        kHealthService, "Check", req, timeout)));
@@ -61,7 +61,7 @@ Result<void> TtrpcAgent::check_with_timeout(std::chrono::milliseconds timeout) {
   return {};
 }
 
-Result<void> TtrpcAgent::check() { return check_with_timeout(call_timeout_); }
+Result<void> TtrpcAgent::check() { return check(call_timeout_); }
 
 Result<std::string> TtrpcAgent::version() {
   grpc::CheckRequest req;

@@ -29,6 +29,7 @@ class TtrpcAgent : public Agent {
                       std::chrono::milliseconds call_timeout = std::chrono::seconds(30));
 
   Result<void> check() override;
+  Result<void> check(std::chrono::milliseconds timeout) override;
   Result<std::string> version() override;
   Result<GuestDetails> guest_details() override;
   Result<void> create_sandbox(const SandboxSpec& spec) override;
@@ -59,7 +60,6 @@ class TtrpcAgent : public Agent {
   Result<std::string> get_oom_event() override;
 
  private:
-  Result<void> check_with_timeout(std::chrono::milliseconds timeout);
   // grpc.AgentService/<method> whose answer is Empty; `timeout` zero = no limit.
   template <typename Req>
   Result<void> call_empty(const char* method, const Req& req, std::chrono::milliseconds timeout);

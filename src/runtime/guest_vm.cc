@@ -12,6 +12,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "hypervisor/host_check.h"
+#include "hypervisor/qemu/qemu.h"
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
 
@@ -34,21 +35,32 @@ uint32_t random_guest_cid() {
   return 3 + rd() % 0x7ffffff0u;
 }
 
-agent_client::AgentAddress agent_address(const qemu::QemuVm& vm, hypervisor::Channel channel,
-                                         uint32_t cid) {
+agent_client::AgentAddress agent_address(const qemu::VmConfig& vm) {
   agent_client::AgentAddress a;
-  if (channel == hypervisor::Channel::kSerial) {
+  if (vm.agent_channel == hypervisor::Channel::kSerial) {
     a.kind = agent_client::AgentAddress::Kind::kSerial;
-    a.path = vm.paths().agent_socket;
+    a.path = qemu::RunPaths::in(vm.run_dir).agent_socket;
   } else {
     a.kind = agent_client::AgentAddress::Kind::kVsock;
-    a.cid = cid;
+    a.cid = vm.vsock_guest_cid;
     a.port = kAgentVsockPort;
   }
   return a;
 }
 
 }  // namespace
+
+Result<std::unique_ptr<hypervisor::Vmm>> launch_qemu(const qemu::VmConfig& config) {
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<qemu::QemuVm> vm, qemu::QemuVm::start(config));
+  return std::unique_ptr<hypervisor::Vmm>(std::move(vm));
+}
+
+Result<std::shared_ptr<agent_client::Agent>> dial_ttrpc_agent(
+    const agent_client::AgentAddress& address, const AgentGiveUp& give_up) {
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<agent_client::TtrpcAgent> agent,
+                        agent_client::TtrpcAgent::connect(address, give_up));
+  return std::shared_ptr<agent_client::Agent>(std::move(agent));
+}
 
 Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
                                                const BootOptions& options) {
@@ -92,22 +104,38 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   }
 
   auto started = Clock::now();
-  KATA_TRY(guest->start_qemu(vm).context(what));
-  KATA_TRY(guest->connect_agent(config, vm.vsock_guest_cid, started).context(what));
+  KATA_TRY(guest->start_vmm(vm, options.launch_vmm).context(what));
+  KATA_TRY(guest->connect_agent(config, vm, options.dial_agent, started).context(what));
+  guest->start_heartbeat(options.heartbeat);
   guest->persist_state(SandboxStatus::kRunning);
   return guest;
 }
 
-Result<void> GuestVm::start_qemu(const qemu::VmConfig& vm) {
-  Result<std::unique_ptr<qemu::QemuVm>> qemu_vm = qemu::QemuVm::start(vm);
-  if (!qemu_vm) {
+void GuestVm::start_heartbeat(const HeartbeatOptions& options) {
+  pid_t qemu_pid = vm_->pid();  // reaped only after the heartbeat stopped
+  heartbeat_ = std::make_unique<AgentHeartbeat>(
+      agent_,
+      [qemu_pid]() -> std::optional<std::chrono::milliseconds> {
+        Result<std::chrono::milliseconds> cpu = sys::process_cpu_time(qemu_pid);
+        return cpu ? std::optional(*cpu) : std::nullopt;
+      },
+      [this](const std::string& why) {
+        log::error("VM {}: {}; ending it", id_, why);
+        end(why);
+      },
+      options);
+}
+
+Result<void> GuestVm::start_vmm(const qemu::VmConfig& vm, const VmmFactory& launch) {
+  Result<std::unique_ptr<hypervisor::Vmm>> vmm = launch(vm);
+  if (!vmm) {
     // QEMU waits for virtiofsd's handshake: a daemon that failed is the clearer cause.
     Result<void> share_ready = virtiofsd_ ? virtiofsd_->wait_ready() : Result<void>();
     release();
     if (!share_ready) return share_ready;
-    return std::move(qemu_vm).error();
+    return std::move(vmm).error();
   }
-  vm_ = std::move(*qemu_vm);
+  vm_ = std::move(*vmm);
   persist_state(SandboxStatus::kBooting);
   // From now on a dead virtiofsd ends QEMU, and a dead QEMU ends the wait for the agent.
   Result<std::unique_ptr<VmWatch>> watch = VmWatch::start(
@@ -145,11 +173,11 @@ std::optional<Error> GuestVm::agent_wait_over(uint32_t dial_timeout_s, Clock::ti
   return std::nullopt;
 }
 
-Result<void> GuestVm::connect_agent(const config::Config& config, uint32_t cid,
+Result<void> GuestVm::connect_agent(const config::Config& config, const qemu::VmConfig& vm,
+                                    const AgentDialer& dial,
                                     std::chrono::steady_clock::time_point started) {
-  auto address = agent_address(*vm_, channel_, cid);
-  auto agent = agent_client::TtrpcAgent::connect(
-      address, [&] { return agent_wait_over(config.agent.dial_timeout, started); });
+  auto agent =
+      dial(agent_address(vm), [&] { return agent_wait_over(config.agent.dial_timeout, started); });
   if (!agent) {
     std::string tail = vm_->console_log_tail(kConsoleTailLines);
     (void)vm_->stop(std::chrono::seconds(2));  // the agent error is the one to report
@@ -164,6 +192,9 @@ Result<void> GuestVm::connect_agent(const config::Config& config, uint32_t cid,
 
 Result<void> GuestVm::shutdown(std::chrono::milliseconds timeout) {
   if (!vm_) return Error(Code::kFailedPrecondition, "shut down VM: already shut down");
+  // A guest powering off stops answering, which is no hang; and once QEMU is
+  // reaped below its pid may be another process's.
+  heartbeat_.reset();
   Result<void> destroyed = agent_->destroy_sandbox();
   if (destroyed) {
     Result<sys::ExitStatus> exited = vm_->wait_for_exit(timeout);
@@ -253,7 +284,8 @@ void GuestVm::persist_state(SandboxStatus status) {
 }
 
 void GuestVm::release() {
-  watch_.reset();  // before QEMU and virtiofsd go: their end is ours, not a death
+  heartbeat_.reset();  // it ends the VM through watch_, and reads QEMU's CPU time by pid
+  watch_.reset();      // before QEMU and virtiofsd go: their end is ours, not a death
   // Closes the agent socket before its directory goes, unless a call still holds
   // the client: then QEMU's end below closes the connection under it.
   agent_.reset();

@@ -1,22 +1,43 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "agent_client/address.h"
 #include "agent_client/agent.h"
 #include "common/result.h"
 #include "config/config.h"
 #include "hypervisor/accel.h"
-#include "hypervisor/qemu/qemu.h"
+#include "hypervisor/qemu/vm_config.h"
 #include "hypervisor/types.h"
+#include "hypervisor/vmm.h"
 #include "resource/virtiofsd.h"
+#include "runtime/agent_heartbeat.h"
 #include "runtime/sandbox_state.h"
 #include "runtime/vm_watch.h"
 
 namespace kata::runtime {
 
 constexpr char kDefaultRunRoot[] = "/run/kata-containers";
+
+// Starts the VMM for a VM; on failure nothing of it is left running.
+using VmmFactory =
+    std::function<Result<std::unique_ptr<hypervisor::Vmm>>(const hypervisor::qemu::VmConfig&)>;
+// Asked between attempts to reach the agent: an error ends the wait with it.
+using AgentGiveUp = std::function<std::optional<Error>()>;
+// Connects to the agent of a booting guest: returns once it answered a health
+// check, or fails with what give_up() said.
+using AgentDialer = std::function<Result<std::shared_ptr<agent_client::Agent>>(
+    const agent_client::AgentAddress&, const AgentGiveUp& give_up)>;
+
+// The defaults of BootOptions: QEMU (qemu::QemuVm::start) and the ttRPC agent
+// client (agent_client::TtrpcAgent::connect).
+Result<std::unique_ptr<hypervisor::Vmm>> launch_qemu(const hypervisor::qemu::VmConfig& config);
+Result<std::shared_ptr<agent_client::Agent>> dial_ttrpc_agent(
+    const agent_client::AgentAddress& address, const AgentGiveUp& give_up);
 
 struct BootOptions {
   std::string id;                          // sandbox id: names the run dir and the VM
@@ -26,6 +47,11 @@ struct BootOptions {
   // (and then removed at teardown), bind-mounted onto itself as a shared mount, and
   // served by one virtiofsd started before QEMU and stopped after it.
   std::string shared_dir = {};
+  // The seam under the VM: unit tests hand in fakes (runtime/testing/fake_vmm.h).
+  VmmFactory launch_vmm = launch_qemu;
+  AgentDialer dial_agent = dial_ttrpc_agent;
+  // How a guest that stops answering while QEMU lives is told from a slow one.
+  HeartbeatOptions heartbeat = {};
 };
 
 // One booted guest whose agent answered: the VM plus the agent connection,
@@ -48,7 +74,7 @@ class GuestVm {
   // The same client, shared: a call in flight keeps it alive through shutdown(),
   // which ends the VM and so fails that call. Null once shut down.
   std::shared_ptr<agent_client::Agent> shared_agent() const { return agent_; }
-  hypervisor::qemu::QemuVm& vm() { return *vm_; }
+  hypervisor::Vmm& vm() { return *vm_; }
   const hypervisor::AccelVerdict& accel() const { return accel_; }
   hypervisor::Channel channel() const { return channel_; }
   hypervisor::Machine machine() const { return machine_; }
@@ -81,9 +107,9 @@ class GuestVm {
  private:
   GuestVm() = default;
   Result<void> start_share(const config::Config& config, const std::string& shared_dir);
-  // Spawns QEMU, writes it into the state and starts the watch; on failure
+  // Launches the VMM, writes it into the state and starts the watch; on failure
   // releases everything (a virtiofsd that failed first is the error reported).
-  Result<void> start_qemu(const hypervisor::qemu::VmConfig& vm);
+  Result<void> start_vmm(const hypervisor::qemu::VmConfig& vm, const VmmFactory& launch);
   // Asked while waiting for the agent: the error that ends the wait (QEMU died,
   // the boot has had dial_timeout of CPU time, or 4 times that on the wall
   // clock), or nullopt.
@@ -91,8 +117,11 @@ class GuestVm {
                                        std::chrono::steady_clock::time_point started);
   // Waits for the agent's first answer; on failure stops QEMU and releases
   // everything, and the error carries the guest console's last lines.
-  Result<void> connect_agent(const config::Config& config, uint32_t vsock_cid,
+  Result<void> connect_agent(const config::Config& config, const hypervisor::qemu::VmConfig& vm,
+                             const AgentDialer& dial,
                              std::chrono::steady_clock::time_point started);
+  // Watches that the agent keeps answering; a hung guest is end()ed.
+  void start_heartbeat(const HeartbeatOptions& options);
   // Writes <run dir>/state.json: this process and the ones it started, so that
   // `containerd-shim-kata-v2 delete` can end exactly those if we die.
   void persist_state(SandboxStatus status);
@@ -100,7 +129,7 @@ class GuestVm {
   // removes the run dir: after it nothing of the VM is left on the host.
   void release();
 
-  std::unique_ptr<hypervisor::qemu::QemuVm> vm_;
+  std::unique_ptr<hypervisor::Vmm> vm_;
   std::shared_ptr<agent_client::Agent> agent_;
   hypervisor::AccelVerdict accel_;
   hypervisor::Channel channel_ = hypervisor::Channel::kSerial;
@@ -112,6 +141,9 @@ class GuestVm {
   std::chrono::milliseconds boot_to_ready_{0};
   std::string id_;
   std::unique_ptr<VmWatch> watch_;  // from QEMU's start until release()
+  // From the agent's first answer until shutdown() or release(): a hung guest
+  // is ended like a dead one.
+  std::unique_ptr<AgentHeartbeat> heartbeat_;
 };
 
 }  // namespace kata::runtime

@@ -11,6 +11,7 @@
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
 #include "runtime/spec_share.h"
+#include "runtime/vm_sandbox.h"
 
 namespace kata::runtime {
 namespace {
@@ -144,12 +145,17 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
   boot.run_root = options.run_root;
   boot.shared_dir = resource::sandbox_shared_dir(options.id, options.shared_root);
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
-  auto sandbox = std::make_unique<VmSandbox>(options, std::move(vm));
+  return start_sandbox_on(std::move(vm), options);
+}
 
+Result<std::unique_ptr<Sandbox>> start_sandbox_on(std::unique_ptr<GuestVm> vm,
+                                                  const SandboxOptions& options) {
+  const std::string what = "start sandbox " + options.id;
   agent_client::SandboxSpec spec;
   spec.sandbox_id = options.id;
   spec.hostname = options.hostname;
-  spec.storages.push_back(shared_fs_storage());
+  if (!vm->shared_dir().empty()) spec.storages.push_back(shared_fs_storage());
+  auto sandbox = std::make_unique<VmSandbox>(options, std::move(vm));
   Result<void> created = sandbox->agent()->create_sandbox(spec);
   if (!created) return std::move(created).error().context(what);  // ~VmSandbox tears down
   log::info("sandbox {} ready: QEMU pid {}", options.id, sandbox->vmm_pid());

@@ -4,26 +4,6 @@
 
 namespace kata::shim {
 
-Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
-  KATA_ASSIGN_OR_RETURN(grpc::Spec spec, oci::load_bundle_spec(bundle_dir));
-  KATA_ASSIGN_OR_RETURN(oci::PodInfo pod, oci::pod_info(spec));
-  BundleInfo info;
-  info.hostname = spec.hostname();
-  info.sandbox_id = pod.sandbox_id;
-  switch (pod.type) {
-    case oci::ContainerType::kSingle:
-      info.kind = ContainerKind::kSingle;
-      break;
-    case oci::ContainerType::kPodSandbox:
-      info.kind = ContainerKind::kPodSandbox;
-      break;
-    case oci::ContainerType::kPodContainer:
-      info.kind = ContainerKind::kPodContainer;
-      break;
-  }
-  return info;
-}
-
 SpecParsers oci_spec_parsers() {
   return SpecParsers{[](std::string_view json) { return oci::parse_process(json); },
                      [](std::string_view json) { return oci::parse_resources(json); }};

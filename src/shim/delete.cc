@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "containerd/shim.pb.h"
 #include "runtime/sandbox.h"
+#include "runtime/service/bundle_info.h"
 #include "shim/address.h"
 #include "shim/bundle.h"
 #include "shim/convert.h"
@@ -46,10 +47,10 @@ void remove_stale_socket(const std::string& bundle) {
 }
 
 void cleanup(const ShimFlags& flags, const std::string& bundle) {
-  Result<BundleInfo> info = read_bundle_info(bundle);
+  Result<runtime::service::BundleInfo> info = runtime::service::read_bundle_info(bundle);
   // A pod container's VM belongs to the sandbox shim, which is still alive or
   // will be cleaned up with the sandbox's own delete.
-  if (!info || info->kind != ContainerKind::kPodContainer) {
+  if (!info || info->kind != runtime::service::ContainerKind::kPodContainer) {
     runtime::SandboxOptions options;
     options.id = flags.id;
     Result<void> cleaned = runtime::cleanup_sandbox(options);

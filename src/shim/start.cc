@@ -12,6 +12,7 @@
 
 #include "common/fs.h"
 #include "common/log.h"
+#include "runtime/service/bundle_info.h"
 #include "shim/address.h"
 #include "shim/bundle.h"
 #include "shim/verbs.h"
@@ -87,9 +88,10 @@ Result<std::string> listen_and_spawn(const ShimFlags& flags, const std::string& 
 
 Result<std::string> start(const ShimFlags& flags) {
   KATA_ASSIGN_OR_RETURN(std::string bundle, bundle_dir(flags));
-  KATA_ASSIGN_OR_RETURN(BundleInfo info, read_bundle_info(bundle));
+  KATA_ASSIGN_OR_RETURN(runtime::service::BundleInfo info,
+                        runtime::service::read_bundle_info(bundle));
   std::string address;
-  if (info.kind == ContainerKind::kPodContainer) {
+  if (info.kind == runtime::service::ContainerKind::kPodContainer) {
     // The pod's sandbox shim serves this container too.
     address = socket_address(flags.address, flags.namespace_, info.sandbox_id);
   } else {

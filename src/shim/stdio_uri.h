@@ -19,6 +19,7 @@
 
 #include "common/result.h"
 #include "common/unique_fd.h"
+#include "runtime/service/stdio_pumps.h"
 #include "sys/subprocess.h"
 
 namespace kata::shim {
@@ -35,10 +36,10 @@ Result<std::optional<StdioUri>> parse_stdio_uri(std::string_view text);
 
 // A binary:// logging program. The destructor ends it as containerd does, once the
 // process's output is closed: SIGTERM, up to 12 s to flush, then SIGKILL.
-class Logger {
+class Logger : public runtime::service::OutputSink {
  public:
   explicit Logger(sys::Process process) : process_(std::move(process)) {}
-  ~Logger();
+  ~Logger() override;
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
   pid_t pid() const { return process_.pid(); }

@@ -1,24 +1,15 @@
 #include "shim/task_service.h"
 
-#include "common/log.h"
 #include "containerd/events.pb.h"
 #include "shim/convert.h"
+#include "shim/stdio_open.h"
 
 namespace kata::shim {
 namespace {
 
 namespace events = containerd::events;
-
-// What containerd sees for a process that died with its VM (no exit code).
-constexpr uint32_t kLostExitStatus = 255;
-// A process whose exec failed, as a shell reports it: not found, or found and not runnable.
-constexpr uint32_t kNotFoundExitStatus = 127;
-constexpr uint32_t kCannotRunExitStatus = 126;
-
-Error not_found(const std::string& id, const std::string& exec_id) {
-  if (exec_id.empty()) return Error(Code::kNotFound, "container " + id + ": not found");
-  return Error(Code::kNotFound, "process " + exec_id + " of container " + id + ": not found");
-}
+namespace service = runtime::service;
+using containerd::v1::types::Status;
 
 runtime::ContainerConfig container_config(const task::CreateTaskRequest& req) {
   runtime::ContainerConfig config;
@@ -31,281 +22,259 @@ runtime::ContainerConfig container_config(const task::CreateTaskRequest& req) {
   return config;
 }
 
+Status task_status(const service::ProcessState& state) {
+  if (state.paused) return containerd::v1::types::PAUSED;
+  switch (state.status) {
+    case service::ProcessStatus::kCreated:
+      return containerd::v1::types::CREATED;
+    case service::ProcessStatus::kRunning:
+      return containerd::v1::types::RUNNING;
+    case service::ProcessStatus::kStopped:
+      return containerd::v1::types::STOPPED;
+  }
+  return containerd::v1::types::UNKNOWN;
+}
+
+events::TaskCreate create_event(const service::ServiceEvent& event) {
+  const service::Container& container = *event.container;
+  events::TaskCreate out;
+  out.set_container_id(event.container_id);
+  out.set_bundle(container.config.bundle);
+  for (const runtime::RootfsMount& m : container.config.rootfs) {
+    containerd::types::Mount* mount = out.add_rootfs();
+    mount->set_type(m.type);
+    mount->set_source(m.source);
+    for (const std::string& option : m.options) mount->add_options(option);
+  }
+  const service::StdioPaths& stdio = container.init->stdio;
+  out.mutable_io()->set_stdin(stdio.stdin_path);
+  out.mutable_io()->set_stdout(stdio.stdout_path);
+  out.mutable_io()->set_stderr(stdio.stderr_path);
+  out.mutable_io()->set_terminal(stdio.terminal);
+  out.set_pid(event.pid);
+  return out;
+}
+
 }  // namespace
 
-TaskService::TaskService(TaskServiceDeps deps) : deps_(std::move(deps)) {}
+TaskService::TaskService(TaskServiceDeps deps)
+    : deps_(std::move(deps)),
+      service_(service::ServiceDeps{
+          deps_.start_sandbox,
+          [this](const service::ServiceEvent& event) { forward(event); },
+          deps_.run_root,
+      }) {}
 
-TaskService::~TaskService() {
-  std::lock_guard lifecycle(lifecycle_mu_);
-  std::vector<std::shared_ptr<Process>> processes;
-  {
-    std::lock_guard lock(mu_);
-    shutting_down_ = true;
-    for (auto& [id, container] : containers_) {
-      processes.push_back(container.init);
-      for (auto& [exec_id, exec] : container.execs) processes.push_back(exec);
+// containerd's topics and messages for the service's events (runtime/v2/README.md).
+void TaskService::forward(const service::ServiceEvent& event) {
+  EventSink& sink = *deps_.events;
+  switch (event.kind) {
+    case service::EventKind::kCreated:
+      sink.publish(kTopicCreate, create_event(event));
+      return;
+    case service::EventKind::kStarted: {
+      events::TaskStart out;
+      out.set_container_id(event.container_id);
+      out.set_pid(event.pid);
+      sink.publish(kTopicStart, out);
+      return;
+    }
+    case service::EventKind::kExecAdded: {
+      events::TaskExecAdded out;
+      out.set_container_id(event.container_id);
+      out.set_exec_id(event.exec_id);
+      sink.publish(kTopicExecAdded, out);
+      return;
+    }
+    case service::EventKind::kExecStarted: {
+      events::TaskExecStarted out;
+      out.set_container_id(event.container_id);
+      out.set_exec_id(event.exec_id);
+      out.set_pid(event.pid);
+      sink.publish(kTopicExecStarted, out);
+      return;
+    }
+    case service::EventKind::kExited: {
+      events::TaskExit out;
+      out.set_container_id(event.container_id);
+      out.set_id(event.exec_id.empty() ? event.container_id : event.exec_id);
+      out.set_pid(event.pid);
+      out.set_exit_status(event.exit_status);
+      *out.mutable_exited_at() = to_timestamp(event.exited_at);
+      sink.publish(kTopicExit, out);
+      return;
+    }
+    case service::EventKind::kDeleted: {
+      events::TaskDelete out;
+      out.set_container_id(event.container_id);
+      out.set_id(event.container_id);
+      out.set_pid(event.pid);
+      out.set_exit_status(event.exit_status);
+      *out.mutable_exited_at() = to_timestamp(event.exited_at);
+      sink.publish(kTopicDelete, out);
+      return;
+    }
+    case service::EventKind::kOom: {
+      events::TaskOOM out;
+      out.set_container_id(event.container_id);
+      sink.publish(kTopicOom, out);
+      return;
+    }
+    case service::EventKind::kPaused: {
+      events::TaskPaused out;
+      out.set_container_id(event.container_id);
+      sink.publish(kTopicPaused, out);
+      return;
+    }
+    case service::EventKind::kResumed: {
+      events::TaskResumed out;
+      out.set_container_id(event.container_id);
+      sink.publish(kTopicResumed, out);
+      return;
     }
   }
-  exited_cv_.notify_all();
-  // The VM goes first so that every blocked agent call returns.
-  if (sandbox_) (void)sandbox_->shutdown();
-  for (auto& process : processes) join_process(*process);
-  if (oom_thread_.joinable()) oom_thread_.join();
-}
-
-size_t TaskService::container_count() {
-  std::lock_guard lock(mu_);
-  return containers_.size();
-}
-
-uint32_t TaskService::task_pid() { return vmm_pid_; }
-
-std::optional<std::string> TaskService::sandbox_vm_death() {
-  std::lock_guard lock(mu_);
-  return sandbox_ ? sandbox_->vm_death() : std::nullopt;
-}
-
-Result<std::shared_ptr<agent_client::Agent>> TaskService::agent_locked() {
-  KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
-  std::shared_ptr<agent_client::Agent> agent = sandbox->agent();
-  if (!agent) return Error(Code::kFailedPrecondition, "sandbox " + sandbox->id() + " is shut down");
-  return agent;
-}
-
-Result<std::shared_ptr<Process>> TaskService::find_locked(const std::string& id,
-                                                          const std::string& exec_id) {
-  auto it = containers_.find(id);
-  if (it == containers_.end()) return not_found(id, "");
-  if (exec_id.empty()) return it->second.init;
-  auto exec = it->second.execs.find(exec_id);
-  if (exec == it->second.execs.end()) return not_found(id, exec_id);
-  return exec->second;
-}
-
-Result<std::shared_ptr<Process>> TaskService::find(const std::string& id,
-                                                   const std::string& exec_id) {
-  std::lock_guard lock(mu_);
-  return find_locked(id, exec_id);
-}
-
-Result<runtime::Sandbox*> TaskService::sandbox_locked() {
-  if (!sandbox_) return Error(Code::kFailedPrecondition, "sandbox is not running");
-  return sandbox_.get();
-}
-
-Result<void> TaskService::ensure_sandbox(const std::string& id, const BundleInfo& info) {
-  if (sandbox_) return {};
-  if (info.kind == ContainerKind::kPodContainer) {
-    return Error(Code::kFailedPrecondition, "container " + id + " joins sandbox " +
-                                                info.sandbox_id + ", which this shim does not run");
-  }
-  runtime::SandboxOptions options;
-  options.id = id;
-  options.hostname = info.hostname;
-  KATA_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Sandbox> sandbox, deps_.start_sandbox(options));
-  {
-    std::lock_guard lock(mu_);
-    sandbox_ = std::move(sandbox);
-    vmm_pid_ = static_cast<uint32_t>(sandbox_->vmm_pid());
-  }
-  start_oom_watch();
-  return {};
 }
 
 Result<task::CreateTaskResponse> TaskService::create(const task::CreateTaskRequest& req) {
-  std::lock_guard lifecycle(lifecycle_mu_);
-  {
-    std::lock_guard lock(mu_);
-    if (containers_.count(req.id()) != 0) {
-      return Error(Code::kAlreadyExists, "container " + req.id() + ": already exists");
-    }
+  // Checked before the stdio is opened: a duplicate must not start a logger.
+  if (service_.has_container(req.id())) {
+    return Error(Code::kAlreadyExists, "container " + req.id() + ": already exists");
   }
   if (!req.checkpoint().empty()) {
     return Error(Code::kUnimplemented, "create " + req.id() + " from a checkpoint");
   }
-  auto process = std::make_shared<Process>();
-  process->container_id = req.id();
-  process->stdio = StdioPaths{req.stdin(), req.stdout(), req.stderr(), req.terminal()};
-  KATA_ASSIGN_OR_RETURN(process->files,
-                        open_stdio(process->stdio, req.id(), deps_.containerd_namespace));
-  KATA_ASSIGN_OR_RETURN(BundleInfo info, read_bundle_info(req.bundle()));
-  KATA_TRY(ensure_sandbox(req.id(), info));
-  Result<void> created = sandbox_->create_container(container_config(req));
-  if (!created) {
-    if (container_count() == 0) stop_sandbox();  // the create error is the one to report
-    return std::move(created).error();           // the sandbox names the container already
-  }
-  Container container{req.id(), req.bundle(), {req.rootfs().begin(), req.rootfs().end()},
-                      false,    process,      {}};
-  events::TaskCreate event;
-  event.set_container_id(req.id());
-  event.set_bundle(req.bundle());
-  *event.mutable_rootfs() = req.rootfs();
-  event.mutable_io()->set_stdin(req.stdin());
-  event.mutable_io()->set_stdout(req.stdout());
-  event.mutable_io()->set_stderr(req.stderr());
-  event.mutable_io()->set_terminal(req.terminal());
-  event.set_pid(task_pid());
-  std::lock_guard lock(mu_);
-  containers_.emplace(req.id(), std::move(container));
-  deps_.events->publish(kTopicCreate, event);
+  StdioPaths stdio{req.stdin(), req.stdout(), req.stderr(), req.terminal()};
+  KATA_ASSIGN_OR_RETURN(StdioFiles files, open_stdio(stdio, req.id(), deps_.containerd_namespace));
+  KATA_ASSIGN_OR_RETURN(uint32_t pid,
+                        service_.create(container_config(req), stdio, std::move(files)));
   task::CreateTaskResponse resp;
-  resp.set_pid(task_pid());
+  resp.set_pid(pid);
   return resp;
 }
 
 Result<task::StartResponse> TaskService::start(const task::StartRequest& req) {
-  std::lock_guard lifecycle(lifecycle_mu_);
-  KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(req.id(), req.exec_id()));
-  {
-    std::lock_guard lock(mu_);
-    if (process->exited()) {
-      return Error(Code::kFailedPrecondition, "start " + process->event_id() + ": it has exited");
-    }
-    if (process->status != containerd::v1::types::CREATED) {
-      return Error(Code::kFailedPrecondition, "start " + process->event_id() + ": already started");
-    }
-    process->starting = true;
-  }
-  Result<void> started = start_process(process);
-  if (!started) {
-    // As runc's: the process that could not exec has exited, and the task can be deleted.
-    end_unstarted(process, started.error().code() == Code::kNotFound ? kNotFoundExitStatus
-                                                                     : kCannotRunExitStatus);
-    return std::move(started).error();
-  }
+  KATA_ASSIGN_OR_RETURN(uint32_t pid, service_.start(req.id(), req.exec_id()));
   task::StartResponse resp;
-  resp.set_pid(task_pid());
+  resp.set_pid(pid);
   return resp;
 }
 
-// Starts the process in the guest, then its stdio, then publishes the start
-// event, and only then the waiter: so the exit event can never overtake it.
-// Signals that came meanwhile are delivered last.
-Result<void> TaskService::start_process(const std::shared_ptr<Process>& process) {
-  std::shared_ptr<agent_client::Agent> agent;
-  {
-    std::lock_guard lock(mu_);
-    KATA_ASSIGN_OR_RETURN(agent, agent_locked());
-  }
-  if (process->exec_id.empty()) {
-    KATA_TRY(
-        agent->start_container(process->container_id).context("start " + process->container_id));
-  } else {
-    grpc::ExecProcessRequest exec;
-    exec.set_container_id(process->container_id);
-    exec.set_exec_id(process->exec_id);
-    *exec.mutable_process() = process->spec;
-    exec.mutable_process()->set_terminal(process->stdio.terminal);
-    KATA_TRY(agent->exec_process(exec).context("exec " + process->exec_id));
-  }
-  StdioFiles files;
-  {
-    std::lock_guard lock(mu_);
-    files = std::move(process->files);
-  }
-  bool has_stdin = files.in.valid();
-  auto pumps = std::make_shared<StdioPumps>(agent, process->container_id, process->exec_id,
-                                            std::move(files));
-  // Nobody will ever write: give the process EOF instead of a stdin that never ends.
-  if (!has_stdin && !process->stdio.terminal) {
-    (void)agent->close_stdin(process->container_id, process->exec_id);
-  }
-  std::vector<uint32_t> queued;
-  {
-    std::lock_guard lock(mu_);
-    if (process->stdin_close_requested) pumps->close_stdin();  // CloseIO came in between
-    process->pumps = std::move(pumps);
-    process->status = containerd::v1::types::RUNNING;
-    process->starting = false;
-    queued = std::move(process->queued_signals);
-    if (process->exec_id.empty()) {
-      events::TaskStart event;
-      event.set_container_id(process->container_id);
-      event.set_pid(task_pid());
-      deps_.events->publish(kTopicStart, event);
-    } else {
-      events::TaskExecStarted event;
-      event.set_container_id(process->container_id);
-      event.set_exec_id(process->exec_id);
-      event.set_pid(task_pid());
-      deps_.events->publish(kTopicExecStarted, event);
-    }
-    process->waiter = std::thread([this, agent, process] { run_waiter(agent, process); });
-  }
-  for (uint32_t sig : queued) {
-    Result<void> sent = agent->signal_process(process->container_id, process->exec_id, sig);
-    if (!sent)
-      log::warn("deliver signal {} to {}: {}", sig, process->event_id(), sent.error().message());
-  }
-  return {};
+Result<task::DeleteResponse> TaskService::remove(const task::DeleteRequest& req) {
+  KATA_ASSIGN_OR_RETURN(service::ExitInfo exit, service_.remove(req.id(), req.exec_id()));
+  task::DeleteResponse resp;
+  resp.set_pid(exit.pid);
+  resp.set_exit_status(exit.exit_status);
+  *resp.mutable_exited_at() = to_timestamp(exit.exited_at);
+  return resp;
 }
 
-void TaskService::end_unstarted(const std::shared_ptr<Process>& process, uint32_t status) {
-  StdioFiles files;  // closed outside the lock: the other ends may be slow to notice
-  {
-    std::lock_guard lock(mu_);
-    process->starting = false;
-    process->queued_signals.clear();
-    files = std::move(process->files);
+Result<Empty> TaskService::exec(const task::ExecProcessRequest& req) {
+  if (req.exec_id().empty()) return Error(Code::kInvalidArgument, "exec: empty exec id");
+  if (!service_.has_container(req.id())) {
+    return Error(Code::kNotFound, "container " + req.id() + ": not found");
   }
-  record_exit(process, status);
+  KATA_ASSIGN_OR_RETURN(grpc::Process spec, deps_.parsers.parse_process(req.spec().value()));
+  StdioPaths stdio{req.stdin(), req.stdout(), req.stderr(), req.terminal()};
+  KATA_ASSIGN_OR_RETURN(StdioFiles files,
+                        open_stdio(stdio, req.exec_id(), deps_.containerd_namespace));
+  KATA_TRY(service_.exec(req.id(), req.exec_id(), std::move(spec), stdio, std::move(files)));
+  return Empty();
 }
 
-// The exit is recorded only after the output was drained, so that whoever
-// waits for it (ctr) has already received everything the process wrote.
-void TaskService::run_waiter(std::shared_ptr<agent_client::Agent> agent,
-                             std::shared_ptr<Process> process) {
-  Result<int32_t> code = agent->wait_process(process->container_id, process->exec_id);
-  uint32_t status = kLostExitStatus;
-  if (code) {
-    status = static_cast<uint32_t>(*code);
-  } else {
-    std::optional<std::string> death = sandbox_vm_death();
-    log::warn("wait for {}: {}{}", process->event_id(), code.error().message(),
-              death ? " (" + *death + ")" : "");
-    std::lock_guard lock(mu_);
-    if (process->enforced_signal != 0) status = 128 + process->enforced_signal;
+Result<task::StateResponse> TaskService::state(const task::StateRequest& req) {
+  KATA_ASSIGN_OR_RETURN(service::ProcessState state, service_.state(req.id(), req.exec_id()));
+  task::StateResponse resp;
+  resp.set_id(req.exec_id().empty() ? req.id() : req.exec_id());  // as runc's shim
+  resp.set_exec_id(req.exec_id());
+  resp.set_bundle(state.bundle);
+  resp.set_pid(state.pid);
+  resp.set_status(task_status(state));
+  resp.set_stdin(state.stdio.stdin_path);
+  resp.set_stdout(state.stdio.stdout_path);
+  resp.set_stderr(state.stdio.stderr_path);
+  resp.set_terminal(state.stdio.terminal);
+  resp.set_exit_status(state.exit_status);
+  if (state.status == service::ProcessStatus::kStopped) {
+    *resp.mutable_exited_at() = to_timestamp(state.exited_at);
   }
-  std::shared_ptr<StdioPumps> pumps;
-  {
-    std::lock_guard lock(mu_);
-    pumps = process->pumps;
-  }
-  if (pumps) {
-    pumps->stop_stdin();
-    pumps->wait_output_drained();
-  }
-  record_exit(process, status);
+  return resp;
 }
 
-void TaskService::record_exit(const std::shared_ptr<Process>& process, uint32_t status) {
-  std::lock_guard lock(mu_);
-  record_exit_locked(*process, status);
+Result<task::WaitResponse> TaskService::wait(const task::WaitRequest& req,
+                                             const std::function<bool()>& cancelled) {
+  KATA_ASSIGN_OR_RETURN(service::ExitInfo exit, service_.wait(req.id(), req.exec_id(), cancelled));
+  task::WaitResponse resp;
+  resp.set_exit_status(exit.exit_status);
+  *resp.mutable_exited_at() = to_timestamp(exit.exited_at);
+  return resp;
 }
 
-void TaskService::record_exit_locked(Process& process, uint32_t status) {
-  process.status = containerd::v1::types::STOPPED;
-  process.exit_status = status;
-  process.exited_at = std::chrono::system_clock::now();
-  events::TaskExit event;
-  event.set_container_id(process.container_id);
-  event.set_id(process.event_id());
-  event.set_pid(task_pid());
-  event.set_exit_status(status);
-  *event.mutable_exited_at() = to_timestamp(process.exited_at);
-  deps_.events->publish(kTopicExit, event);
-  exited_cv_.notify_all();
+Result<Empty> TaskService::kill(const task::KillRequest& req) {
+  KATA_TRY(service_.kill(req.id(), req.exec_id(), req.signal(), req.all()));
+  return Empty();
 }
 
-void TaskService::join_process(Process& process) {
-  if (process.waiter.joinable()) process.waiter.join();
-  std::shared_ptr<StdioPumps> pumps;
-  {
-    std::lock_guard lock(mu_);
-    pumps = std::move(process.pumps);
+Result<Empty> TaskService::resize_pty(const task::ResizePtyRequest& req) {
+  KATA_TRY(service_.resize_pty(req.id(), req.exec_id(), req.height(), req.width()));
+  return Empty();
+}
+
+Result<Empty> TaskService::close_io(const task::CloseIORequest& req) {
+  if (!req.stdin()) {
+    KATA_TRY(service_.state(req.id(), req.exec_id()));  // still NOT_FOUND for an unknown one
+    return Empty();
   }
-  pumps.reset();
+  KATA_TRY(service_.close_stdin(req.id(), req.exec_id()));
+  return Empty();
+}
+
+Result<task::PidsResponse> TaskService::pids(const task::PidsRequest& req) {
+  KATA_ASSIGN_OR_RETURN(service::ProcessState state, service_.state(req.id(), ""));
+  task::PidsResponse resp;
+  resp.add_processes()->set_pid(state.pid);  // guest pids are not visible here
+  return resp;
+}
+
+Result<Empty> TaskService::pause(const task::PauseRequest& req) {
+  KATA_TRY(service_.pause(req.id()));
+  return Empty();
+}
+
+Result<Empty> TaskService::resume(const task::ResumeRequest& req) {
+  KATA_TRY(service_.resume(req.id()));
+  return Empty();
+}
+
+Result<Empty> TaskService::update(const task::UpdateTaskRequest& req) {
+  if (!service_.has_container(req.id())) {
+    return Error(Code::kNotFound, "container " + req.id() + ": not found");
+  }
+  // containerd marshals runtime-spec LinuxResources as JSON into the Any.
+  KATA_ASSIGN_OR_RETURN(grpc::LinuxResources resources,
+                        deps_.parsers.parse_resources(req.resources().value()));
+  KATA_TRY(service_.update(req.id(), resources));
+  return Empty();
+}
+
+Result<task::StatsResponse> TaskService::stats(const task::StatsRequest& req) {
+  KATA_ASSIGN_OR_RETURN(grpc::StatsContainerResponse stats, service_.stats(req.id()));
+  task::StatsResponse resp;
+  *resp.mutable_stats() = to_any(to_metrics(stats));
+  return resp;
+}
+
+Result<task::ConnectResponse> TaskService::connect(const task::ConnectRequest&) {
+  task::ConnectResponse resp;
+  resp.set_shim_pid(static_cast<uint32_t>(deps_.shim_pid));
+  resp.set_task_pid(service_.task_pid());
+  resp.set_version(KATA_VERSION);
+  return resp;
+}
+
+// Kata's rule: a shim with containers stays, whatever `now` says.
+Result<Empty> TaskService::shutdown(const task::ShutdownRequest&) {
+  if (service_.shutdown() && deps_.on_shutdown) deps_.on_shutdown();
+  return Empty();
 }
 
 }  // namespace kata::shim

@@ -60,6 +60,7 @@ class TaskServiceTest : public ::testing::Test {
     deps.shim_pid = 77;
     deps.containerd_namespace = "k8s.io";
     deps.on_shutdown = [this] { shutdown_called_ = true; };
+    deps.run_root = dir_.path() + "/run";
     service_ = std::make_unique<TaskService>(std::move(deps));
   }
 

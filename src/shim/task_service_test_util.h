@@ -5,8 +5,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,6 +13,7 @@
 
 #include "agent_client/testing/fake_agent.h"
 #include "runtime/testing/fake_sandbox.h"
+#include "runtime/testing/test_bundle.h"
 #include "shim/events.h"
 #include "shim/task_service.h"
 #include "ttrpc/testing/test_util.h"
@@ -63,16 +62,6 @@ class RecordingSink : public EventSink {
 
 using ::kata::ttrpc::testing::TempDir;
 
-// A bundle with a minimal valid config.json; `annotations` is a JSON object body.
-inline std::string make_bundle(const std::string& dir, const std::string& name,
-                               const std::string& annotations = "") {
-  std::string bundle = dir + "/" + name;
-  std::filesystem::create_directories(bundle + "/rootfs");
-  std::ofstream(bundle + "/config.json")
-      << R"({"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/"},)"
-      << R"("root":{"path":"rootfs"},"hostname":"host-)" << name << R"(",)"
-      << R"("annotations":{)" << annotations << "}}";
-  return bundle;
-}
+using ::kata::runtime::testing::make_bundle;
 
 }  // namespace kata::shim::testing

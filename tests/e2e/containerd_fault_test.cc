@@ -17,6 +17,7 @@
 #include "e2e/containerd_env.h"
 #include "e2e/leak_check.h"
 #include "runtime/sandbox_state.h"
+#include "runtime/service/container_state.h"
 
 namespace kata::e2e {
 namespace {
@@ -177,10 +178,34 @@ TEST_F(FaultTest, KilledQemuEndsTheTask) {
   ASSERT_NO_FATAL_FAILURE(start_victim());
   runtime::SandboxState state = victim_state();
   ASSERT_FALSE(state.qemu.empty());
+  // The container's own state, next to the sandbox's, follows it.
+  auto container = runtime::service::read_container_state(state.run_dir, victim_);
+  ASSERT_TRUE(container) << container.error().message();
+  EXPECT_EQ(container->status, runtime::service::ContainerStatus::kRunning);
+  EXPECT_EQ(container->pid, static_cast<uint32_t>(state.qemu.pid));
   ASSERT_EQ(::kill(state.qemu.pid, SIGKILL), 0);
   expect_victim_stops(20s);
+  container = runtime::service::read_container_state(state.run_dir, victim_);
+  ASSERT_TRUE(container) << container.error().message();
+  EXPECT_EQ(container->status, runtime::service::ContainerStatus::kStopped);
+  EXPECT_EQ(container->exit_status, 255u);
   expect_quick_delete();
   EXPECT_FALSE(alive(state.virtiofsd.pid));
+}
+
+TEST_F(FaultTest, HungGuestEndsTheTaskBeforeACallTimesOut) {
+  // QEMU stopped, not dead: the guest answers nothing while every pidfd says it
+  // lives. The heartbeat must end it within its interval and wall cap (25 s),
+  // before a call to the guest would time out (30 s).
+  ASSERT_NO_FATAL_FAILURE(start_victim());
+  runtime::SandboxState state = victim_state();
+  ASSERT_FALSE(state.qemu.empty());
+  ASSERT_EQ(::kill(state.qemu.pid, SIGSTOP), 0);
+  auto started = std::chrono::steady_clock::now();
+  expect_victim_stops(40s);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  expect_quick_delete();
+  EXPECT_FALSE(alive(state.qemu.pid));
 }
 
 TEST_F(FaultTest, KilledShimIsCleanedUpFromItsState) {
@@ -223,6 +248,21 @@ TEST_F(FaultTest, StartThatCannotExecLeavesNothing) {
   EXPECT_EQ(victim_status(), "") << "the failed task was left behind";
   CtrResult containers = ctr({"container", "ls", "-q"});
   EXPECT_EQ(containers.out.find(victim_ + "\n"), std::string::npos) << containers.out;
+}
+
+TEST_F(FaultTest, StartTooBigToExecLeavesNothing) {
+  // E2BIG in the guest: an environment of 2.9 MiB, over the 2 MiB that execve
+  // takes with the default 8 MiB stack (an env file: the host's ctr could not
+  // take it as arguments, nor a line over 64 KiB).
+  std::string env_file = g_env->dir() + "/big.env";
+  {
+    std::ofstream out(env_file);
+    for (int i = 0; i < 48; ++i) out << "BIG" << i << "=" << std::string(60 * 1024, 'x') << "\n";
+  }
+  CtrResult r = ctr(g_env->run_args(kKataRuntime, victim_, {"true"}, {"--env-file", env_file}));
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("Argument list too long"), std::string::npos) << r.describe();
+  EXPECT_EQ(victim_status(), "") << "the failed task was left behind";
 }
 
 TEST_F(FaultTest, ForkBombWithoutLimitsStillDeletes) {

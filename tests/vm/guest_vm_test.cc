@@ -48,7 +48,7 @@ TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
   ASSERT_TRUE(guest) << guest.error().message();
   auto& g = **guest;
   pid_t qemu = g.vm().pid();
-  std::string agent_socket = g.vm().paths().agent_socket;
+  std::string agent_socket = hypervisor::qemu::RunPaths::in(g.run_dir()).agent_socket;
   EXPECT_TRUE(fs::exists(agent_socket));
 
   EXPECT_TRUE(g.agent().check());

@@ -82,7 +82,7 @@ TEST_F(VirtioFsTest, GuestMountsTheShareAndWritesThroughIt) {
   ASSERT_TRUE(guest) << guest.error().message();
   GuestVm& g = **guest;
   EXPECT_GT(g.virtiofsd_pid(), 0);
-  EXPECT_TRUE(fs::exists(g.vm().paths().virtiofs_socket));
+  EXPECT_TRUE(fs::exists(hypervisor::qemu::RunPaths::in(g.run_dir()).virtiofs_socket));
   auto shared_mounts = resource::list_mounts_under(options_.shared_dir);
   ASSERT_TRUE(shared_mounts);
   EXPECT_EQ(shared_mounts->size(), 1u) << "the shared self-bind";

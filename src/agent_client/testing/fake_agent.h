@@ -28,6 +28,11 @@ class FakeAgent : public Agent {
   bool exit_on_signal = true;
   // stats_container blocks until disconnect(), as a call to a hung guest would.
   bool hang_stats = false;
+  // Checks answer this error (an agent that lives but is not well).
+  Code fail_check = Code::kOk;
+  // Checks get no answer: each blocks until disconnect() or its timeout
+  // (DEADLINE_EXCEEDED), as a check of a hung guest does.
+  bool hang_check = false;
 
   // --- What the test does to the guest ---
   void emit_stdout(const std::string& cid, const std::string& exec, const std::string& data) {
@@ -102,7 +107,16 @@ class FakeAgent : public Agent {
   }
 
   // --- Agent ---
-  Result<void> check() override { return ok_or_gone("check"); }
+  Result<void> check() override { return check(std::chrono::seconds(30)); }
+  Result<void> check(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mu_);
+    KATA_TRY(record("check", fail_check));
+    if (hang_check && !cv_.wait_for(lock, timeout, [&] { return disconnected_; })) {
+      return Error(Code::kDeadlineExceeded, "fake agent: check got no answer");
+    }
+    if (disconnected_) return gone();
+    return {};
+  }
   Result<std::string> version() override { return std::string("fake"); }
   Result<GuestDetails> guest_details() override { return GuestDetails{}; }
   Result<void> create_sandbox(const SandboxSpec&) override { return ok_or_gone("create_sandbox"); }

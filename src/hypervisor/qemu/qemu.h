@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "hypervisor/qemu/qmp.h"
 #include "hypervisor/qemu/vm_config.h"
+#include "hypervisor/vmm.h"
 #include "sys/subprocess.h"
 
 namespace kata::hypervisor::qemu {
@@ -19,7 +20,7 @@ namespace kata::hypervisor::qemu {
 // reaped and its sockets removed by stop(), wait_for_exit() or the destructor (which
 // SIGKILLs a QEMU still running). Logs stay in the run dir; the run dir itself belongs
 // to the caller. Not thread-safe.
-class QemuVm {
+class QemuVm final : public Vmm {
  public:
   // Creates the run dir, spawns QEMU (stdout+stderr to qemu.log) and connects QMP.
   // A QEMU that dies meanwhile (bad kernel path, bad option) fails this with the end
@@ -28,11 +29,11 @@ class QemuVm {
 
   QemuVm(const QemuVm&) = delete;
   QemuVm& operator=(const QemuVm&) = delete;
-  ~QemuVm();
+  ~QemuVm() override;
 
-  pid_t pid() const { return process_.pid(); }
-  int pidfd() const { return process_.pidfd(); }  // readable once QEMU has exited
-  bool exited() const { return process_.reaped(); }
+  pid_t pid() const override { return process_.pid(); }
+  int pidfd() const override { return process_.pidfd(); }  // readable once QEMU has exited
+  bool exited() const override { return process_.reaped(); }
   const RunPaths& paths() const { return paths_; }
   const std::vector<std::string>& argv() const { return argv_; }
   const std::string& kernel_cmdline() const { return kernel_cmdline_; }
@@ -41,19 +42,19 @@ class QemuVm {
 
   // Waits for QEMU to exit by itself (guest poweroff or panic); DEADLINE_EXCEEDED leaves
   // it running.
-  Result<sys::ExitStatus> wait_for_exit(std::chrono::milliseconds timeout);
+  Result<sys::ExitStatus> wait_for_exit(std::chrono::milliseconds timeout) override;
 
   // QMP quit, then SIGKILL to QEMU's process group if it has not exited within
   // `timeout`. Returns how QEMU ended (a signal means it had to be killed).
-  Result<sys::ExitStatus> stop(std::chrono::milliseconds timeout);
+  Result<sys::ExitStatus> stop(std::chrono::milliseconds timeout) override;
 
   // SIGKILL to QEMU's process group, then reap: for a VM whose state is worth nothing
   // (its sandbox is being deleted). Quicker than a QMP quit by the time QEMU takes
   // to tear its devices down. Returns how QEMU ended.
-  Result<sys::ExitStatus> kill();
+  Result<sys::ExitStatus> kill() override;
 
   // The last lines of the guest console and of QEMU's own output ("" if unreadable).
-  std::string console_log_tail(size_t n_lines) const;
+  std::string console_log_tail(size_t n_lines) const override;
   std::string qemu_log_tail(size_t n_lines) const;
 
  private:

@@ -4,31 +4,30 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "agent.pb.h"
-#include "containerd/mount.pb.h"
-#include "containerd/task_types.pb.h"
-#include "shim/stdio.h"
+#include "runtime/sandbox.h"
+#include "runtime/service/stdio_pumps.h"
 
-namespace kata::shim {
+namespace kata::runtime::service {
 
-using TaskStatus = containerd::v1::types::Status;
+// A paused container's processes stay kRunning: pausing is the container's.
+enum class ProcessStatus { kCreated, kRunning, kStopped };
 
-// One process containerd knows: a container's init (exec_id empty) or an exec.
-// Guarded by TaskService's mutex, except `pumps` and `waiter`, which only the
+// One process the caller knows: a container's init (exec_id empty) or an exec.
+// Guarded by SandboxService's mutex, except `pumps` and `waiter`, which only the
 // thread that starts or deletes the process touches.
 struct Process {
   std::string container_id;
   std::string exec_id;  // empty for the init process
   StdioPaths stdio;
-  StdioFiles files;                    // opened at Create/Exec, handed to the pumps at Start
+  StdioFiles files;                    // given at Create/Exec, handed to the pumps at Start
   bool stdin_close_requested = false;  // CloseIO came
-  grpc::Process spec;                  // an exec's process, from Exec's spec
-  TaskStatus status = containerd::v1::types::CREATED;
+  grpc::Process spec;                  // an exec's process
+  ProcessStatus status = ProcessStatus::kCreated;
   bool starting = false;                 // Start is asking the guest: signals wait for it
   std::vector<uint32_t> queued_signals;  // Kill during that time, delivered once it started
   uint32_t enforced_signal = 0;          // the VM was ended to deliver it: the exit reads 128 + it
@@ -37,18 +36,17 @@ struct Process {
   std::shared_ptr<StdioPumps> pumps;  // shared: CloseIO may use it while Delete drops it
   std::thread waiter;                 // WaitProcess, then records the exit
 
-  bool exited() const { return status == containerd::v1::types::STOPPED; }
-  // containerd's TaskExit.id: the container id for the init process.
-  const std::string& event_id() const { return exec_id.empty() ? container_id : exec_id; }
+  bool exited() const { return status == ProcessStatus::kStopped; }
+  // The id the caller knows the process by: the container id for the init process.
+  const std::string& public_id() const { return exec_id.empty() ? container_id : exec_id; }
 };
 
 struct Container {
-  std::string id;
-  std::string bundle;
-  std::vector<containerd::types::Mount> rootfs;
+  ContainerConfig config;  // id, bundle, rootfs
+  std::chrono::system_clock::time_point created_at{};
   bool paused = false;
   std::shared_ptr<Process> init;
   std::map<std::string, std::shared_ptr<Process>> execs;
 };
 
-}  // namespace kata::shim
+}  // namespace kata::runtime::service

@@ -2,46 +2,35 @@
 #include <algorithm>
 
 #include "common/log.h"
-#include "containerd/events.pb.h"
-#include "shim/convert.h"
-#include "shim/task_service.h"
+#include "runtime/service/container_state.h"
+#include "runtime/service/sandbox_service.h"
 
-namespace kata::shim {
+namespace kata::runtime::service {
 namespace {
 
-// What a process that never ran reports: containerd's "killed" (128 + SIGKILL).
+// What a process that never ran reports: "killed" (128 + SIGKILL).
 constexpr uint32_t kKilledExitStatus = 137;
-
-task::DeleteResponse delete_response(const Process& process, uint32_t pid) {
-  task::DeleteResponse resp;
-  resp.set_pid(pid);
-  resp.set_exit_status(process.exit_status);
-  *resp.mutable_exited_at() = to_timestamp(process.exited_at);
-  return resp;
-}
 
 }  // namespace
 
-Result<task::DeleteResponse> TaskService::remove(const task::DeleteRequest& req) {
+Result<ExitInfo> SandboxService::remove(const std::string& id, const std::string& exec_id) {
   std::lock_guard lifecycle(lifecycle_mu_);
-  if (!req.exec_id().empty()) return remove_exec(req.id(), req.exec_id());
-  return remove_container(req.id());
+  if (!exec_id.empty()) return remove_exec(id, exec_id);
+  return remove_container(id);
 }
 
-Result<task::DeleteResponse> TaskService::remove_exec(const std::string& id,
-                                                      const std::string& exec_id) {
+Result<ExitInfo> SandboxService::remove_exec(const std::string& id, const std::string& exec_id) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> process, find(id, exec_id));
   {
     std::lock_guard lock(mu_);
-    if (process->status != containerd::v1::types::STOPPED &&
-        process->status != containerd::v1::types::CREATED) {
+    if (process->status == ProcessStatus::kRunning) {
       return Error(Code::kFailedPrecondition, "delete process " + exec_id + ": still running");
     }
   }
   join_process(*process);
   std::lock_guard lock(mu_);
   containers_[id].execs.erase(exec_id);
-  return delete_response(*process, vmm_pid_);
+  return ExitInfo::of(*process, vmm_pid_);
 }
 
 // RemoveContainer kills whatever still runs, so the waiters end; after that no
@@ -49,7 +38,7 @@ Result<task::DeleteResponse> TaskService::remove_exec(const std::string& id,
 // When the last container has nothing left running, the VM goes first instead:
 // the guest has nothing to clean up that outlives it, and with virtiofsd gone
 // the host unmounts a rootfs that nobody holds.
-Result<task::DeleteResponse> TaskService::remove_container(const std::string& id) {
+Result<ExitInfo> SandboxService::remove_container(const std::string& id) {
   std::vector<std::shared_ptr<Process>> processes;
   bool last = false, vm_first = false;
   uint32_t vmm_pid = 0;
@@ -63,7 +52,7 @@ Result<task::DeleteResponse> TaskService::remove_container(const std::string& id
                                    [](const std::shared_ptr<Process>& p) { return p->exited(); });
     vmm_pid = vmm_pid_;
   }
-  KATA_ASSIGN_OR_RETURN(runtime::Sandbox * sandbox, sandbox_locked());
+  KATA_ASSIGN_OR_RETURN(Sandbox * sandbox, sandbox_locked());
   if (vm_first) {
     stop_sandbox();
   } else if (Result<void> removed = sandbox->remove_container(id); !removed) {
@@ -80,26 +69,28 @@ Result<task::DeleteResponse> TaskService::remove_container(const std::string& id
   std::unique_lock lock(mu_);
   for (auto& process : processes) {
     if (process->exited()) continue;
-    process->status = containerd::v1::types::STOPPED;  // never started: no exit event
+    process->status = ProcessStatus::kStopped;  // never started: no exit event
     process->exit_status = kKilledExitStatus;
     process->exited_at = std::chrono::system_clock::now();
   }
   exited_cv_.notify_all();
-  containerd::events::TaskDelete event;
-  event.set_container_id(id);
-  event.set_id(id);
-  event.set_pid(vmm_pid);
-  event.set_exit_status(init->exit_status);
-  *event.mutable_exited_at() = to_timestamp(init->exited_at);
+  // (Gone already if the VM went first: it was in the sandbox's run dir.)
+  if (Result<void> forgotten = remove_container_state(run_dir_, id); !forgotten) {
+    log::warn("{}", forgotten.error().message());
+  }
   containers_.erase(id);
-  deps_.events->publish(kTopicDelete, event);
-  task::DeleteResponse resp = delete_response(*init, vmm_pid);
+  ServiceEvent event(EventKind::kDeleted, id);
+  event.pid = vmm_pid;
+  event.exit_status = init->exit_status;
+  event.exited_at = init->exited_at;
+  emit_locked(std::move(event));
+  ExitInfo info = ExitInfo::of(*init, vmm_pid);
   lock.unlock();
   if (last && !vm_first) stop_sandbox();
-  return resp;
+  return info;
 }
 
-void TaskService::stop_sandbox() {
+void SandboxService::stop_sandbox() {
   if (!sandbox_) return;
   Result<void> stopped = sandbox_->shutdown();
   if (!stopped) log::warn("shut down sandbox {}: {}", sandbox_->id(), stopped.error().message());
@@ -107,43 +98,40 @@ void TaskService::stop_sandbox() {
   if (oom_thread_.joinable()) oom_thread_.join();
   // Dropped under mu_, so that no call takes a new reference; calls in flight
   // hold their own, and it is freed (outside the lock) with the last of them.
-  std::shared_ptr<runtime::Sandbox> gone;
+  std::shared_ptr<Sandbox> gone;
   std::lock_guard lock(mu_);
   gone = std::move(sandbox_);
   vmm_pid_ = 0;
 }
 
-Result<Empty> TaskService::shutdown(const task::ShutdownRequest& req) {
+bool SandboxService::shutdown() {
   std::lock_guard lifecycle(lifecycle_mu_);
   {
     std::lock_guard lock(mu_);
-    // Kata's rule: a shim with containers stays, whatever `now` says.
-    if (!containers_.empty()) return Empty();
+    // Kata's rule: a sandbox with containers stays.
+    if (!containers_.empty()) return false;
     shutting_down_ = true;
   }
   stop_sandbox();
-  if (deps_.on_shutdown) deps_.on_shutdown();
-  return Empty();
+  return true;
 }
 
-void TaskService::start_oom_watch() {
+void SandboxService::start_oom_watch() {
   std::shared_ptr<agent_client::Agent> agent = sandbox_->agent();
   oom_thread_ = std::thread([this, agent] { watch_oom(agent); });
 }
 
 // Long-polls the guest for OOM kills until the agent connection ends.
-void TaskService::watch_oom(std::shared_ptr<agent_client::Agent> agent) {
+void SandboxService::watch_oom(std::shared_ptr<agent_client::Agent> agent) {
   for (;;) {
     Result<std::string> id = agent->get_oom_event();
     if (!id) {
       log::debug("oom watch ends: {}", id.error().message());
       return;
     }
-    containerd::events::TaskOOM event;
-    event.set_container_id(*id);
     std::lock_guard lock(mu_);
-    deps_.events->publish(kTopicOom, event);
+    emit_locked(ServiceEvent(EventKind::kOom, *id));
   }
 }
 
-}  // namespace kata::shim
+}  // namespace kata::runtime::service

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <memory>
+
+#include "common/result.h"
+#include "runtime/guest_vm.h"
+#include "runtime/sandbox.h"
+
+namespace kata::runtime {
+
+// The second half of start_sandbox(), after GuestVm::boot(): the Sandbox over
+// `vm`, with the sandbox created in the guest (the VM's share, if it has one,
+// mounted there). On failure the VM is shut down. Unit tests hand in a GuestVm
+// booted on fakes.
+Result<std::unique_ptr<Sandbox>> start_sandbox_on(std::unique_ptr<GuestVm> vm,
+                                                  const SandboxOptions& options);
+
+}  // namespace kata::runtime
