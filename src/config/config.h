@@ -34,6 +34,14 @@ std::string default_kernel_path();   // ${prefix}/share/kata-containers/vmlinux
 std::string default_initrd_path();   // ${prefix}/share/kata-containers/kata-initrd.img
 MachineType default_machine_type();  // KATA_DEFAULT_MACHINE_TYPE at configure time
 
+// QEMU's -sandbox by default: its seccomp filter on, denying obsolete system calls,
+// setuid and friends, process creation and scheduling/resource changes (docs/trust-boundaries.md).
+constexpr char kDefaultSeccompSandbox[] =
+    "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
+constexpr uint64_t kDefaultConsoleLogMaxBytes = 1 << 20;
+// Smaller would not keep one boot error's worth of console lines.
+constexpr uint64_t kMinConsoleLogMaxBytes = 8 << 10;
+
 // [hypervisor.qemu]; every member starts at the value used when the key is absent.
 struct HypervisorConfig {
   std::string path = "/usr/bin/qemu-system-x86_64";
@@ -60,6 +68,12 @@ struct HypervisorConfig {
   Accelerator accelerator = Accelerator::kAuto;
   // Ours: the host TSC frequency handed to microvm guests under TCG; 0 = detect.
   uint64_t tsc_khz = 0;
+  // Kata's key: QEMU's -sandbox options; "" runs QEMU without its seccomp filter.
+  std::string seccompsandbox = kDefaultSeccompSandbox;
+  // Ours: QEMU starts with no capabilities (it needs only files it owns, as root).
+  bool drop_capabilities = true;
+  // Ours: the guest console on the host, console.log and console.log.1 together.
+  uint64_t console_log_max_bytes = kDefaultConsoleLogMaxBytes;
 
   bool operator==(const HypervisorConfig&) const = default;
 };

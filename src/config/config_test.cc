@@ -38,6 +38,10 @@ TEST(ConfigTest, DefaultsWhenKeysAreMissing) {
   EXPECT_EQ(c.hypervisor.virtio_fs_daemon, "/usr/lib/qemu/virtiofsd");
   EXPECT_EQ(c.hypervisor.accelerator, Accelerator::kAuto);
   EXPECT_TRUE(c.hypervisor.reclaim_guest_freed_memory);
+  EXPECT_EQ(c.hypervisor.seccompsandbox,
+            "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+  EXPECT_TRUE(c.hypervisor.drop_capabilities);
+  EXPECT_EQ(c.hypervisor.console_log_max_bytes, 1u << 20);
   EXPECT_EQ(c.agent.dial_timeout, 45u);
   EXPECT_EQ(c.agent.channel, AgentChannel::kAuto);
   EXPECT_EQ(c.runtime.internetworking_model, InterNetworkingModel::kTcFilter);
@@ -62,6 +66,9 @@ enable_debug = true
 reclaim_guest_freed_memory = false
 accelerator = "tcg"
 tsc_khz = 2500000
+seccompsandbox = ""
+drop_capabilities = false
+console_log_max_bytes = 65536
 [agent.kata]
 enable_debug = true
 dial_timeout = 10
@@ -90,6 +97,9 @@ sandbox_cgroup_only = true
   EXPECT_FALSE(c.hypervisor.reclaim_guest_freed_memory);
   EXPECT_EQ(c.hypervisor.accelerator, Accelerator::kTcg);
   EXPECT_EQ(c.hypervisor.tsc_khz, 2500000u);
+  EXPECT_EQ(c.hypervisor.seccompsandbox, "");
+  EXPECT_FALSE(c.hypervisor.drop_capabilities);
+  EXPECT_EQ(c.hypervisor.console_log_max_bytes, 65536u);
   EXPECT_TRUE(c.agent.enable_debug);
   EXPECT_EQ(c.agent.dial_timeout, 10u);
   EXPECT_EQ(c.agent.kernel_modules,
@@ -136,6 +146,9 @@ TEST(ConfigTest, ErrorsNameFileLineAndKey) {
       {"virtio-fs cache", "[hypervisor.qemu]\nvirtio_fs_cache = \"metadata\"\n",
        "parse `c.toml`: line 2, column 19: key `hypervisor.qemu.virtio_fs_cache`: "
        "invalid value \"metadata\" (expected auto, always, none or never)"},
+      {"console cap too small", "[hypervisor.qemu]\nconsole_log_max_bytes = 100\n",
+       "parse `c.toml`: [hypervisor.qemu]: `console_log_max_bytes` below the minimum of 8192 "
+       "bytes"},
       {"image and initrd", "[hypervisor.qemu]\nimage = \"/a\"\ninitrd = \"/b\"\n",
        "parse `c.toml`: [hypervisor.qemu]: set either `image` or `initrd`, not both"},
   };

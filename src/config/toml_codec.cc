@@ -180,6 +180,14 @@ Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(
       h.accelerator, s.choice("accelerator", h.accelerator, parse_accelerator, "auto, kvm or tcg"));
   KATA_ASSIGN_OR_RETURN(h.tsc_khz, s.count("tsc_khz", h.tsc_khz));
+  KATA_ASSIGN_OR_RETURN(h.seccompsandbox, s.str("seccompsandbox", h.seccompsandbox));
+  KATA_ASSIGN_OR_RETURN(h.drop_capabilities, s.boolean("drop_capabilities", h.drop_capabilities));
+  KATA_ASSIGN_OR_RETURN(h.console_log_max_bytes,
+                        s.count("console_log_max_bytes", h.console_log_max_bytes));
+  if (h.console_log_max_bytes < kMinConsoleLogMaxBytes) {
+    return s.section_error(fmt::format("`console_log_max_bytes` below the minimum of {} bytes",
+                                       kMinConsoleLogMaxBytes));
+  }
   // Kata boots either an initrd or an image; setting only `image` drops our default initrd.
   if (!h.image.empty() && !s.has("initrd")) h.initrd.clear();
   if (!h.image.empty() && !h.initrd.empty()) {
@@ -280,6 +288,9 @@ toml::table to_table(const Config& c) {
       {"reclaim_guest_freed_memory", h.reclaim_guest_freed_memory},
       {"accelerator", to_string(h.accelerator)},
       {"tsc_khz", static_cast<int64_t>(h.tsc_khz)},
+      {"seccompsandbox", h.seccompsandbox},
+      {"drop_capabilities", h.drop_capabilities},
+      {"console_log_max_bytes", static_cast<int64_t>(h.console_log_max_bytes)},
   };
   toml::table agent{
       {"enable_debug", c.agent.enable_debug},

@@ -24,9 +24,45 @@ bool absent_is_minus_one(const FieldDescriptor* f) {
          (f->name() == "Major" || f->name() == "Minor");
 }
 
+// A spec is under 10 levels deep (linux.seccomp.syscalls[].args[] objects are 7); Go's
+// encoding/json stops at 10000. The bound is checked on the text, before nlohmann builds the
+// document: its parser and destructor are iterative, but dump(), comparisons and copies recurse
+// once per level (an error message that dumped the value of a known key nested 100,000 levels
+// deep overflowed the stack of `start`).
+constexpr size_t kMaxJsonDepth = 1000;
+
+// Counts brackets outside strings. Only well-formed JSON needs the right depth: on anything
+// else nlohmann reports the syntax error, unless the text was first found too deep.
+Status check_depth(std::string_view text) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character cannot end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        return Error(
+            Code::kInvalidArgument,
+            fmt::format("invalid JSON: nested deeper than {} levels at byte {}", kMaxJsonDepth, i));
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return {};
+}
+
 // The one place where nlohmann may throw: everything after works on a parsed document with
 // type checks before each get<>(), and dumps with a non-throwing UTF-8 handler.
 Result<Json> parse_document(std::string_view text) {
+  KATA_TRY(check_depth(text));
   try {
     return Json::parse(text);
   } catch (const Json::exception& e) {
@@ -40,21 +76,15 @@ Result<Json> parse_document(std::string_view text) {
   }
 }
 
+// Containers are named, never dumped: dumping one would print (and walk) all of it.
 std::string describe(const Json& v) {
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
   std::string text = v.dump(-1, ' ', false, Json::error_handler_t::replace);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
-  switch (v.type()) {
-    case Json::value_t::string:
-      return "string " + text;
-    case Json::value_t::boolean:
-      return "boolean " + text;
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    default:
-      return "number " + text;
-  }
+  if (v.is_string()) return "string " + text;
+  if (v.is_boolean()) return "boolean " + text;
+  return "number " + text;
 }
 
 Error wrong_type(const std::string& path, std::string_view expected, const Json& v) {

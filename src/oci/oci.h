@@ -16,7 +16,9 @@ namespace kata::oci {
 
 // Decodes and validates a config.json: root.path must be set, process is required and needs
 // args and an absolute cwd, mount destinations must be absolute, namespaces known and not
-// repeated, hooks and devices absolute paths. Unknown keys are ignored.
+// repeated, hooks and devices absolute paths; ids, rlimits, sysctls and resource limits within
+// what runc 1.1 accepts (oci/validate.h, docs/oci.md "What is refused"); JSON at most 1000
+// levels deep. Unknown keys are ignored.
 Result<grpc::Spec> parse_spec(std::string_view config_json);
 
 // parse_spec of `<bundle_dir>/config.json`.

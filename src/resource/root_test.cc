@@ -4,12 +4,17 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 
 #include "common/fs.h"
+#include "common/strings.h"
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
 #include "resource/virtiofsd.h"
@@ -110,6 +115,69 @@ TEST_F(RootTest, SharedDirIsASharedBindAndGoesAway) {
   ASSERT_TRUE(released) << released.error().message();
   EXPECT_FALSE(fs::exists(shared));
   EXPECT_TRUE(fs::exists(dir_ + "/lower/hello"));
+}
+
+bool has_share_flags(const sys::MountEntry& m) {
+  std::vector<std::string> o = split(m.options, ',');
+  auto has = [&](const char* f) { return std::find(o.begin(), o.end(), f) != o.end(); };
+  return has("nosuid") && has("nodev") && has("noexec");
+}
+
+// The guest writes the share: a setuid binary or a device node it makes there must mean
+// nothing on the host, in our namespace and in virtiofsd's copy of the mounts alike.
+TEST_F(RootTest, EverythingInTheShareIsNosuidNodevNoexec) {
+  std::string shared = dir_ + "/sandboxes/sb1";
+  ASSERT_TRUE(prepare_shared_dir(shared));
+  std::unique_ptr<Virtiofsd> vfs;
+  if (fs::exists("/usr/lib/qemu/virtiofsd")) {
+    auto started = Virtiofsd::start({.shared_dir = shared,
+                                     .socket_path = dir_ + "/vfs.sock",
+                                     .log_path = dir_ + "/vfs.log"});
+    ASSERT_TRUE(started) << started.error().message();
+    vfs = std::move(*started);
+  }
+  // Mounted after virtiofsd made its namespace: they reach it by propagation only.
+  ASSERT_TRUE(fs::mkdir_all(dir_ + "/lower/sub"));
+  ASSERT_EQ(::mount("tmpfs", (dir_ + "/lower/sub").c_str(), "tmpfs", 0, nullptr), 0);
+  std::string rootfs = container_rootfs_dir(shared, "c1");
+  ASSERT_TRUE(mount_rootfs(overlay(), rootfs));
+  ASSERT_TRUE(mount_rootfs({{"bind", dir_ + "/lower", {"rbind"}}}, shared + "/c1/mounts/0"));
+  ASSERT_TRUE(bind_file(dir_ + "/lower/hello", shared + "/c1/mounts/1", false));
+
+  auto mounts = list_mounts_under(shared);
+  ASSERT_EQ(mounts->size(), 5u);  // self bind, overlay, rbind + its submount, file
+  for (const sys::MountEntry& m : *mounts) {
+    EXPECT_TRUE(has_share_flags(m)) << m.mount_point << ": " << m.options;
+  }
+  if (vfs) {
+    std::string info = "/proc/" + std::to_string(vfs->pid()) + "/mountinfo";
+    auto theirs = sys::list_mounts_under("/", info);
+    ASSERT_TRUE(theirs) << theirs.error().message();
+    int seen = 0;
+    for (const sys::MountEntry& m : *theirs) {
+      if (m.mount_point.find("/c1/") == std::string::npos) continue;
+      ++seen;
+      EXPECT_TRUE(has_share_flags(m)) << "virtiofsd's " << m.mount_point << ": " << m.options;
+    }
+    EXPECT_EQ(seen, 4) << "the container mounts propagate into virtiofsd's namespace";
+  }
+
+  struct statvfs st {};
+  ASSERT_EQ(::statvfs(rootfs.c_str(), &st), 0);
+  EXPECT_TRUE((st.f_flag & ST_NOSUID) && (st.f_flag & ST_NODEV) && (st.f_flag & ST_NOEXEC));
+  // What the hostile guest did: a device node with a host device's numbers in its upper
+  // dir. On the host it opens nothing.
+  ASSERT_EQ(::mknod((rootfs + "/null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)), 0);
+  EXPECT_EQ(::open((rootfs + "/null").c_str(), O_RDWR | O_CLOEXEC), -1);
+  EXPECT_EQ(errno, EACCES);
+  ASSERT_TRUE(fs::write_file_atomic(rootfs + "/suid", "#!/bin/sh\n", 04755));
+  EXPECT_EQ(::access((rootfs + "/suid").c_str(), X_OK), -1) << "noexec";
+
+  if (vfs) {
+    ASSERT_TRUE(vfs->stop());
+  }
+  ASSERT_TRUE(release_shared_dir(shared, /*remove=*/true));
+  ASSERT_TRUE(unmount_tree(dir_ + "/lower/sub"));
 }
 
 TEST_F(RootTest, BindFileSharesOneFileReadOnlyAndUndoes) {

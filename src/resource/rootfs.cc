@@ -109,10 +109,10 @@ Result<UniqueFd> open_no_symlinks(const std::string& path, bool directory = true
 }
 
 Result<void> do_mount(const char* source, const std::string& target, const char* fstype,
-                      unsigned long flags, const std::string& data, bool directory = true) {
+                      unsigned long flags, const std::string& data) {
   // Through the fd: the kernel mounts on exactly what we opened, not on what the path
   // names by now.
-  KATA_ASSIGN_OR_RETURN(UniqueFd fd, open_no_symlinks(target, directory));
+  KATA_ASSIGN_OR_RETURN(UniqueFd fd, open_no_symlinks(target));
   std::string at = "/proc/self/fd/" + std::to_string(fd.get());
   if (::mount(source, at.c_str(), fstype, flags, data.empty() ? nullptr : data.c_str()) != 0) {
     return Error::from_errno(errno, fmt_path("mount", target));
@@ -120,15 +120,29 @@ Result<void> do_mount(const char* source, const std::string& target, const char*
   return {};
 }
 
+// The MOUNT_ATTR_* of a bind's MS_* flags.
+uint64_t bind_attrs(unsigned long flags) {
+  uint64_t attrs = 0;
+  if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
+  if (flags & MS_NODIRATIME) attrs |= MOUNT_ATTR_NODIRATIME;
+  if (flags & MS_NOATIME) attrs |= MOUNT_ATTR_NOATIME;
+  if (flags & MS_STRICTATIME) attrs |= MOUNT_ATTR_STRICTATIME;
+  return attrs;
+}
+
 Result<void> mount_one(const PlannedMount& p, const std::string& target) {
-  const char* fstype = p.fstype.empty() ? nullptr : p.fstype.c_str();
-  unsigned long first = p.remount ? (p.flags & (MS_BIND | MS_REC)) : p.flags;
-  KATA_TRY(do_mount(p.source.c_str(), target, fstype, first, p.data)
-               .context(fmt::format("{} `{}`", p.fstype.empty() ? "bind" : p.fstype, p.source)));
-  if (p.remount) {
-    KATA_TRY(
-        do_mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | (p.flags & kRemountFlags), "")
-            .context("remount"));
+  if (p.fstype.empty()) {
+    KATA_TRY(bind_with_attrs(p.source, target, (p.flags & MS_REC) != 0,
+                             kShareMountAttrs | bind_attrs(p.flags))
+                 .context(fmt::format("bind `{}`", p.source)));
+  } else {
+    // Flags given at creation reach every propagated copy too.
+    KATA_TRY(do_mount(p.source.c_str(), target, p.fstype.c_str(),
+                      p.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, p.data)
+                 .context(fmt::format("{} `{}`", p.fstype, p.source)));
   }
   if (p.propagation != 0) {
     KATA_TRY(do_mount(nullptr, target, nullptr, p.propagation, "").context("set propagation"));
@@ -139,6 +153,26 @@ Result<void> mount_one(const PlannedMount& p, const std::string& target) {
 size_t depth(const std::string& path) { return std::count(path.begin(), path.end(), '/'); }
 
 }  // namespace
+
+Result<void> bind_with_attrs(const std::string& source, const std::string& target,
+                             bool recursive, uint64_t attrs) {
+  const unsigned rec = recursive ? AT_RECURSIVE : 0;
+  UniqueFd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
+  if (!tree) return Error::from_errno(errno, fmt_path("clone the mount tree of", source));
+  // Detached until move_mount: closing `tree` on failure unmounts it all.
+  mount_attr attr{};
+  attr.attr_set = attrs;
+  if (attrs & MOUNT_ATTR__ATIME) attr.attr_clr = MOUNT_ATTR__ATIME;
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0) {
+    return Error::from_errno(errno, fmt_path("set mount attributes of", source));
+  }
+  KATA_ASSIGN_OR_RETURN(UniqueFd at, open_no_symlinks(target, /*directory=*/false));
+  if (::move_mount(tree.get(), "", at.get(), "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0) {
+    return Error::from_errno(errno, fmt_path("mount", target));
+  }
+  return {};
+}
 
 Result<PlannedMount> plan_mount(const MountSpec& spec) {
   KATA_ASSIGN_OR_RETURN(sys::MountOptions options,
@@ -194,11 +228,8 @@ Result<void> bind_file(const std::string& source, const std::string& target, boo
                             O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!created) return Error::from_errno(errno, what + ": create the mount point");
   created.reset();
-  Result<void> mounted = do_mount(source.c_str(), target, nullptr, MS_BIND, "", false);
-  if (mounted && read_only) {
-    mounted = do_mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, "", false)
-                  .context("remount read-only");
-  }
+  Result<void> mounted = bind_with_attrs(source, target, /*recursive=*/false,
+                                         kShareMountAttrs | (read_only ? MOUNT_ATTR_RDONLY : 0));
   if (mounted) return {};
   Result<void> undone = unmount_tree(target);
   if (undone) (void)::unlinkat(parent.get(), name.c_str(), 0);

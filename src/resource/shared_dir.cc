@@ -28,9 +28,8 @@ Result<void> prepare_shared_dir(const std::string& dir) {
   for (const sys::MountEntry& m : mounts) {
     if (m.mount_point == dir) return Error(Code::kAlreadyExists, what + ": a mount point already");
   }
-  if (::mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) != 0) {
-    return Error::from_errno(errno, what + ": bind mount");
-  }
+  // nosuid,nodev,noexec before virtiofsd copies it into its namespace (kShareMountAttrs).
+  KATA_TRY(bind_with_attrs(dir, dir, /*recursive=*/false, kShareMountAttrs).context(what));
   if (::mount(nullptr, dir.c_str(), nullptr, MS_SHARED, nullptr) != 0) {
     Error err = Error::from_errno(errno, what + ": make shared");
     (void)::umount2(dir.c_str(), MNT_DETACH);

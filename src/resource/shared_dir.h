@@ -21,7 +21,8 @@ std::string sandbox_shared_dir(std::string_view sandbox_id,
 // guest sees it as kGuestSharedDir + "<container id>/rootfs".
 std::string container_rootfs_dir(std::string_view shared_dir, std::string_view container_id);
 
-// Creates `dir` and bind-mounts it onto itself as a shared mount (MS_SHARED), so that
+// Creates `dir` and bind-mounts it onto itself, nosuid,nodev,noexec (the guest writes
+// it: see kShareMountAttrs), as a shared mount (MS_SHARED), so that
 // rootfs mounted under it after virtiofsd started propagate into virtiofsd's mount
 // namespace (virtiofsd turns its copy into a slave). A mount already at `dir` is an
 // error (ALREADY_EXISTS): run release_shared_dir first.

@@ -39,6 +39,36 @@ TEST(ShimCli, VersionAndUsageErrors) {
   }
 }
 
+// An id that is a flag, or not a safe path component, stops every verb before it does
+// anything: no socket, no daemon, nothing written to the bundle, nothing on stdout.
+TEST(ShimCli, InvalidIdsStartNothing) {
+  testing::TempDir dir;
+  std::string bundle = testing::make_bundle(dir.path(), "b");
+  std::vector<std::string> common = {
+      "-namespace", "n", "-address", dir.path() + "/c.sock", "-publish-binary", "/bin/true"};
+  struct Case {
+    std::vector<std::string> args;
+    const char* error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"-id", "-debug", "start"}, "flag needs an argument: -id (got the flag `-debug`)"},
+           {{"-id=-debug", "start"}, "invalid id `-debug`: starts with '-'"},
+           {{"-id=../x", "start"}, "invalid id `../x`"},
+           {{"-id=-debug"}, "invalid id `-debug`"},
+           {{"-id", "a/b", "-bundle", bundle, "delete"}, "invalid id `a/b`"}}) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    Result<sys::CapturedOutput> out = run_shim(args, bundle);
+    ASSERT_TRUE(out) << out.error().message();
+    EXPECT_EQ(out->status.code, 2) << c.args[0];
+    EXPECT_NE(out->err.find(c.error), std::string::npos) << out->err;
+    EXPECT_TRUE(out->out.empty()) << out->out;
+  }
+  for (const char* file : {"address", "shim.pid"}) {
+    EXPECT_FALSE(std::ifstream(bundle + "/" + file).good()) << file;
+  }
+}
+
 TEST(ShimCli, DeletePrintsADeleteResponse) {
   testing::TempDir dir;
   std::string bundle = testing::make_bundle(dir.path(), "b");

@@ -3,6 +3,8 @@
 #include <optional>
 #include <string_view>
 
+#include "common/id.h"
+
 namespace kata::shim {
 namespace {
 
@@ -68,11 +70,28 @@ Result<size_t> parse_one(ShimFlags& flags, const std::vector<std::string>& args,
   if (i + 1 >= args.size()) {
     return Error(Code::kInvalidArgument, "flag needs an argument: -" + std::string(word));
   }
+  // Go's flag package would take `-id -debug` as the id "-debug" (and boot a VM of that name).
+  // containerd never sends a value that starts with '-': such a word is a flag whose value is
+  // missing. `-name=-value` still says explicitly that a value starts with '-'.
+  if (args[i + 1].size() > 1 && args[i + 1][0] == '-') {
+    return Error(Code::kInvalidArgument, "flag needs an argument: -" + std::string(word) +
+                                             " (got the flag `" + args[i + 1] + "`)");
+  }
   *s = args[i + 1];
   return size_t{2};
 }
 
 }  // namespace
+
+Status validate_shim_id(std::string_view id) {
+  // The id names the VM, directories under /run and the daemon's own `-id` argument: one that
+  // starts with '-' would read as a flag there (containerd's ids start with a letter or digit).
+  if (id.starts_with('-')) {
+    return Error(Code::kInvalidArgument,
+                 "invalid id `" + std::string(id) + "`: starts with '-' (a flag, not an id)");
+  }
+  return validate_id(id);
+}
 
 Result<ShimFlags> parse_flags(const std::vector<std::string>& args) {
   ShimFlags flags;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -24,7 +25,12 @@ struct ShimFlags {
   std::vector<std::string> rest;  // words after the verb
 };
 
-// INVALID_ARGUMENT for an unknown flag, a missing value or a bad boolean.
+// INVALID_ARGUMENT for an unknown flag, a missing value or a bad boolean. Unlike Go, a
+// flag-looking word after a flag that takes a value (`-id -debug`) is not taken as its value.
 Result<ShimFlags> parse_flags(const std::vector<std::string>& args);
+
+// common/id.h's validate_id, and not starting with '-': checked for every verb before anything
+// is done with the id.
+Status validate_shim_id(std::string_view id);
 
 }  // namespace kata::shim

@@ -77,5 +77,50 @@ INSTANTIATE_TEST_SUITE_P(Table, ParseFlagsBad,
                                            std::vector<std::string>{"-=x"},
                                            std::vector<std::string>{"-id", "a", "-nope", "start"}));
 
+// Go's flag package would take `-debug` as the id; containerd never sends such a value, and a
+// VM named `-debug` must not boot, so the word is read as the missing value it is.
+TEST(ParseFlags, AFlagIsNeverTakenAsAValue) {
+  for (const char* flag : {"-id", "-namespace", "-address", "-bundle", "--id"}) {
+    Result<ShimFlags> flags = parse_flags({flag, "-debug", "start"});
+    ASSERT_FALSE(flags) << flag;
+    EXPECT_EQ(flags.error().code(), Code::kInvalidArgument);
+    EXPECT_EQ(flags.error().message(), std::string("flag needs an argument: ") +
+                                           (flag + (flag[1] == '-' ? 1 : 0)) +
+                                           " (got the flag `-debug`)");
+  }
+  // "-" alone is a word, as in Go; `-id=-debug` says explicitly that the value starts with '-'
+  // (and validate_shim_id refuses that id).
+  Result<ShimFlags> dash = parse_flags({"-bundle", "-", "start"});
+  ASSERT_TRUE(dash) << dash.error().message();
+  EXPECT_EQ(dash->bundle, "-");
+  Result<ShimFlags> explicit_value = parse_flags({"-id=-debug", "start"});
+  ASSERT_TRUE(explicit_value) << explicit_value.error().message();
+  EXPECT_EQ(explicit_value->id, "-debug");
+  EXPECT_EQ(explicit_value->verb, "start");
+}
+
+TEST(ValidateShimId, RefusesFlagsAndUnsafeIds) {
+  EXPECT_TRUE(validate_shim_id("abc-1.2_3"));
+  EXPECT_TRUE(validate_shim_id(std::string(64, 'a')));
+  struct Case {
+    std::string id;
+    const char* error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"-debug", "invalid id `-debug`: starts with '-' (a flag, not an id)"},
+           {"-", "invalid id `-`: starts with '-' (a flag, not an id)"},
+           {"", "invalid id ``: empty"},
+           {"..", "invalid id `..`: starts with '.'"},
+           {"a/b", "invalid id `a/b`: only letters, digits, '-', '_' and '.' are allowed"},
+           {std::string(65, 'a'), nullptr}}) {
+    Status status = validate_shim_id(c.id);
+    ASSERT_FALSE(status) << c.id;
+    EXPECT_EQ(status.error().code(), Code::kInvalidArgument);
+    if (c.error) {
+      EXPECT_EQ(status.error().message(), c.error);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kata::shim

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   }
   if (flags->namespace_.empty()) return usage_error("shim namespace cannot be empty (-namespace)");
   if (flags->id.empty()) return usage_error("shim id cannot be empty (-id)");
+  // Before any verb acts: the id names a VM, sockets and directories to create or remove.
+  if (kata::Status id = validate_shim_id(flags->id); !id) return usage_error(id.error().message());
   if (flags->verb == "start") return run_start(*flags);
   if (flags->verb == "delete") return run_delete(*flags);
   return run_daemon(*flags);

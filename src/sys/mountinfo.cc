@@ -49,6 +49,7 @@ std::vector<MountEntry> parse_mountinfo(std::string_view text) {
     if (!parse_int(w[0], e.id) || !parse_int(w[1], e.parent_id)) continue;
     e.root = unescape_mount_path(w[3]);
     e.mount_point = unescape_mount_path(w[4]);
+    e.options = w[5];
     for (size_t i = 6; i < sep; ++i) {
       if (!e.propagation.empty()) e.propagation += ' ';
       e.propagation += w[i];

@@ -14,6 +14,7 @@ struct MountEntry {
   int parent_id = 0;
   std::string root;         // field 4: the path inside the source file system
   std::string mount_point;  // field 5, unescaped
+  std::string options;      // field 6: the per-mount flags, "rw,nosuid,nodev,relatime"
   std::string fstype;       // after the " - " separator
   std::string source;
   std::string propagation;  // the optional fields: "shared:12 master:3", "" = private

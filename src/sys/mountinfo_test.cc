@@ -22,6 +22,7 @@ TEST(Mountinfo, ParsesFieldsAndPropagation) {
   EXPECT_EQ(all[0].parent_id, 26);
   EXPECT_EQ(all[0].mount_point, "/proc");
   EXPECT_EQ(all[0].fstype, "proc");
+  EXPECT_EQ(all[0].options, "rw,relatime");
   EXPECT_EQ(all[0].propagation, "");
   EXPECT_EQ(all[2].propagation, "shared:77");
   EXPECT_EQ(all[3].fstype, "overlay");

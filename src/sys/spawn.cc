@@ -1,6 +1,8 @@
 // Process::spawn: fork + exec with the child's failures reported over a pipe.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/strings.h"
@@ -19,7 +22,7 @@ namespace kata::sys {
 namespace {
 
 // What the child writes to the error pipe when a step before exec fails.
-enum class Stage : int { kSignals, kProcessGroup, kRedirect, kChdir, kExec };
+enum class Stage : int { kSignals, kProcessGroup, kRedirect, kChdir, kCapabilities, kExec };
 struct ChildFailure {
   Stage stage;
   int err;
@@ -39,7 +42,39 @@ struct Prepared {
   std::vector<int> moved;  // the child's scratch, sized before fork
   const char* cwd = nullptr;
   bool own_group = false;
+  int last_cap = -1;  // >= 0: drop capabilities 0..last_cap before exec
 };
+
+// /proc/sys/kernel/cap_last_cap, read before fork (the child may not allocate).
+Result<int> read_last_cap() {
+  UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(errno, "open `/proc/sys/kernel/cap_last_cap`");
+  char buf[16] = {};
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  int last = n > 0 ? std::atoi(buf) : -1;
+  if (last <= 0) return Error(Code::kInternal, "read `/proc/sys/kernel/cap_last_cap`");
+  return last;
+}
+
+// In the child: empties the ambient, bounding and inheritable sets (async-signal-safe
+// syscalls only). A non-root caller that may not shrink the bounding set gets nothing
+// from execve anyway once ambient and inheritable are empty.
+bool drop_capabilities(int last_cap) {
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
+    return false;
+  }
+  for (int cap = 0; cap <= last_cap; ++cap) {
+    if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+    if (errno == EPERM && ::geteuid() != 0) break;
+    return false;
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return false;
+  for (auto& d : data) d.inheritable = 0;
+  return ::syscall(SYS_capset, &header, data) == 0;
+}
 
 std::vector<char*> c_pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -101,6 +136,9 @@ Result<Prepared> prepare(const SpawnOptions& o) {
   p.moved.assign(p.source.size(), -1);
   if (!o.cwd.empty()) p.cwd = o.cwd.c_str();
   p.own_group = o.new_process_group;
+  if (o.drop_capabilities) {
+    KATA_ASSIGN_OR_RETURN(p.last_cap, read_last_cap());
+  }
   return p;
 }
 
@@ -138,6 +176,9 @@ Result<Prepared> prepare(const SpawnOptions& o) {
     if (p.moved[i] >= 0 && ::dup2(p.moved[i], i) < 0) child_fail(pipe_fd, Stage::kRedirect);
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) != 0) child_fail(pipe_fd, Stage::kChdir);
+  if (p.last_cap >= 0 && !drop_capabilities(p.last_cap)) {
+    child_fail(pipe_fd, Stage::kCapabilities);
+  }
   ::execve(p.path.c_str(), p.argv.data(), p.envp.data());
   child_fail(pipe_fd, Stage::kExec);
 }
@@ -152,6 +193,8 @@ Error failure_error(const ChildFailure& f, const Prepared& p) {
       return Error::from_errno(f.err, "redirect stdio in child");
     case Stage::kChdir:
       return Error::from_errno(f.err, fmt_path("chdir", p.cwd));
+    case Stage::kCapabilities:
+      return Error::from_errno(f.err, "drop capabilities in child");
     case Stage::kExec:
       break;
   }

@@ -58,6 +58,11 @@ struct SpawnOptions {
   // Ctrl-C aimed at us does not reach the child.
   bool new_process_group = true;
   std::string cwd = {};  // empty: the parent's
+  // Exec with no capabilities at all, even as root: the bounding, inheritable and
+  // ambient sets are emptied first, so that execve grants none (for root it would grant
+  // the whole bounding set). For a helper such as QEMU that needs only files it can
+  // open as their owner. Fails the spawn if the caller, as root, cannot drop them.
+  bool drop_capabilities = false;
 };
 
 struct ExitStatus {

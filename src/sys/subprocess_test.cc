@@ -208,3 +208,22 @@ TEST(SubprocessTest, IgnoredSignalsAreResetInChild) {
 
 }  // namespace
 }  // namespace kata::sys
+
+namespace kata::sys {
+namespace {
+
+// Root or not, the child ends with no capability in any set, and exits normally.
+TEST(SubprocessTest, DropCapabilitiesLeavesTheChildNone) {
+  SpawnOptions o = sh("grep -E '^Cap(Inh|Prm|Eff|Bnd|Amb):' /proc/self/status");
+  o.drop_capabilities = true;
+  auto r = run_capture(o, std::chrono::seconds(10));
+  ASSERT_TRUE(r) << r.error().message();
+  ASSERT_TRUE(r->status.success()) << r->status.describe() << " " << r->err;
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    EXPECT_NE(r->out.find(std::string(set) + ":\t0000000000000000"), std::string::npos)
+        << set << " in\n" << r->out;
+  }
+}
+
+}  // namespace
+}  // namespace kata::sys

@@ -37,8 +37,8 @@ Result<std::string> make_testroot_cpio(const std::string& dir) {
     return Error(Code::kFailedPrecondition,
                  "copy /bin/busybox (install busybox-static): " + ec.message());
   for (const char* applet :
-       {"sh", "echo", "cat", "id", "sleep", "ls", "true", "false", "stty", "hostname", "grep",
-        "test", "pwd", "mkdir", "head", "tr", "find", "tty", "ip"}) {
+       {"sh",   "echo", "cat", "id",    "sleep", "ls", "true", "false", "stty", "hostname",
+        "grep", "test", "pwd", "mkdir", "head",  "tr", "find", "tty",   "ip",   "mknod"}) {
     std::filesystem::create_symlink("busybox", root + "/bin/" + applet, ec);
   }
   std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n"
@@ -439,6 +439,47 @@ class ContainerEngineTest : public ::testing::Test {
     EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
   }
 
+  // The hostile case of issue 10: CAP_MKNOD makes the guest's serial console
+  // (c 4:64, whose output lands in the host's console.log). The device
+  // cgroup lets any node be made (as runc does) but not opened, except the
+  // default devices; an allow rule opens the one device it names (tun, 10:200).
+  void device_cgroup_confines_device_nodes() {
+    SCOPED_TRACE("device cgroup");
+    auto with_rules = [this](const char* id, std::vector<grpc::LinuxDeviceCgroup> extra) {
+      auto req = request(id, {"sh", "-c", R"(
+        mknod /dev/s0 c 4 64 && echo made
+        (echo x > /dev/s0) 2>&1 | grep -o 'not permitted'
+        mknod /dev/t0 c 10 200
+        (: < /dev/t0 && echo tun-opened) 2>&1 | grep -oE 'tun-opened|not permitted'
+        mknod /dev/n0 c 1 3 && echo ok > /dev/n0 && echo ok > /dev/null && echo null)"});
+      grpc::LinuxCapabilities* caps = req.mutable_oci()->mutable_process()->mutable_capabilities();
+      for (auto* set :
+           {caps->mutable_bounding(), caps->mutable_effective(), caps->mutable_permitted()})
+        set->Add("CAP_MKNOD");
+      grpc::LinuxResources* res = req.mutable_oci()->mutable_linux()->mutable_resources();
+      grpc::LinuxDeviceCgroup* deny = res->add_devices();  // containerd's default
+      deny->set_allow(false);
+      deny->set_major(-1);
+      deny->set_minor(-1);
+      deny->set_access("rwm");
+      for (auto& d : extra) *res->add_devices() = d;
+      return run(req);
+    };
+    auto [status, out] = with_rules("devdeny", {});
+    EXPECT_EQ(status, 0);
+    EXPECT_EQ(out, "made\nnot permitted\nnot permitted\nnull\n");
+
+    grpc::LinuxDeviceCgroup tun;
+    tun.set_allow(true);
+    tun.set_type("c");
+    tun.set_major(10);
+    tun.set_minor(200);
+    tun.set_access("rw");
+    auto [allow_status, allow_out] = with_rules("devallow", {tun});
+    EXPECT_EQ(allow_status, 0);
+    EXPECT_EQ(allow_out, "made\nnot permitted\ntun-opened\nnull\n");
+  }
+
   void cgroup_namespace_is_rooted_at_the_container() {
     SCOPED_TRACE("cgroup namespace");
     auto req = request("cgns", {"cat", "/proc/self/cgroup"});
@@ -525,6 +566,7 @@ TEST_F(ContainerEngineTest, RunsContainersAndLeavesNothing) {
   missing_command_fails_create();
   symlinked_mount_destinations_stay_inside();
   read_only_root_refuses_writes();
+  device_cgroup_confines_device_nodes();
   cgroup_namespace_is_rooted_at_the_container();
   no_cgroup_of_a_removed_container_is_left();
   guest_kernel_has_what_containers_need();

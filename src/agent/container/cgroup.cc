@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 
+#include "agent/container/device_filter.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/strings.h"
@@ -153,6 +154,12 @@ Result<void> Cgroup::apply(const Resources& r) const {
     KATA_TRY(write_value(dir_ + "/" + file, value).context("apply cgroup limits"));
   }
   return {};
+}
+
+Result<void> Cgroup::restrict_devices(const std::vector<DeviceRule>& rules) const {
+  Result<std::vector<bpf_insn>> program = device_filter_program(with_default_device_rules(rules));
+  if (!program) return std::move(program).error().context("device cgroup");
+  return attach_device_filter(dir_, *program).context("device cgroup");
 }
 
 Result<std::vector<pid_t>> Cgroup::pids() const {

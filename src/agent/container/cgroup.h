@@ -55,6 +55,9 @@ class Cgroup {
 
   const std::string& dir() const { return dir_; }
   Result<void> apply(const Resources& r) const;
+  // Replaces the device filter with one for `rules` followed by the default
+  // devices (device_filter.h); every container gets one, even with no rules.
+  Result<void> restrict_devices(const std::vector<DeviceRule>& rules) const;
   Result<std::vector<pid_t>> pids() const;
   // cgroup.kill when the kernel has it (5.14+) for SIGKILL, else each pid.
   Result<void> signal_all(int sig) const;

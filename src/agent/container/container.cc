@@ -42,12 +42,10 @@ Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerSp
                                                      const ttrpc::CancelToken* cancel) {
   KATA_ASSIGN_OR_RETURN(std::string rel, cgroup_relative_path(spec.cgroups_path, spec.id));
   KATA_ASSIGN_OR_RETURN(Cgroup cgroup, Cgroup::create(cgroup_root, rel));
-  if (spec.resources.device_rules > 0) {
-    log::warn("container {}: {} device cgroup rules not enforced (no eBPF device filter yet)",
-              spec.id, spec.resources.device_rules);
-  }
   std::shared_ptr<Container> c(new Container(reaper, std::move(spec), std::move(cgroup)));
+  // Before the init joins the cgroup: nothing of the container runs unfiltered.
   Result<void> limited = c->cgroup_.apply(c->spec_.resources);
+  if (limited) limited = c->cgroup_.restrict_devices(c->spec_.resources.devices);
   if (!limited) {
     (void)c->cgroup_.remove();
     return std::move(limited).error();

@@ -163,7 +163,10 @@ Result<void> Engine::resume(const std::string& id) {
 
 Result<void> Engine::update(const std::string& id, const Resources& resources) {
   KATA_ASSIGN_OR_RETURN(std::shared_ptr<Container> c, find(id));
-  return c->cgroup().apply(resources).context("update container " + id);
+  KATA_TRY(c->cgroup().apply(resources).context("update container " + id));
+  // No rules in an update leave the container's filter as it is.
+  if (resources.devices.empty()) return {};
+  return c->cgroup().restrict_devices(resources.devices).context("update container " + id);
 }
 
 void Engine::collect_ooms_locked() {

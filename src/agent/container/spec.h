@@ -62,6 +62,14 @@ struct Device {
   uint32_t uid = 0, gid = 0;
 };
 
+// One linux.resources.devices rule.
+struct DeviceRule {
+  bool allow = false;
+  char type = 'a';                 // 'a' (all: major, minor and access are ignored), 'c', 'b'
+  int64_t major = -1, minor = -1;  // -1: any
+  std::string access = "rwm";      // any of r, w, m
+};
+
 // cgroup v2 limits; absent fields stay unlimited / unchanged.
 struct Resources {
   std::optional<int64_t> memory_limit;  // bytes, memory.max
@@ -74,9 +82,8 @@ struct Resources {
   std::optional<int64_t> pids_limit;                              // pids.max; <= 0 = max
   std::vector<std::pair<std::string, uint64_t>> hugepage_limits;  // ("2MB", bytes)
   std::map<std::string, std::string> unified;  // cgroup v2 file -> value, written as is
-  // linux.resources.devices: needs an eBPF device program under cgroup v2,
-  // which the engine does not attach yet; counted to warn about it.
-  size_t device_rules = 0;
+  // linux.resources.devices, enforced by an eBPF device program (device_filter.h).
+  std::vector<DeviceRule> devices;
 };
 
 struct SeccompArg {

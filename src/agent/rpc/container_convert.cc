@@ -103,7 +103,12 @@ container::Resources to_resources(const grpc::LinuxResources& r) {
     out.hugepage_limits.emplace_back(h.pagesize(), h.limit());
   }
   out.unified = {r.unified().begin(), r.unified().end()};
-  out.device_rules = static_cast<size_t>(r.devices_size());
+  for (const grpc::LinuxDeviceCgroup& d : r.devices()) {
+    // An absent type means all devices, an absent access all of rwm (as crun reads them).
+    char type = d.type().empty() ? 'a' : d.type()[0];
+    out.devices.push_back(
+        {d.allow(), type, d.major(), d.minor(), d.access().empty() ? "rwm" : d.access()});
+  }
   return out;
 }
 

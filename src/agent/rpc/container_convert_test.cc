@@ -68,6 +68,30 @@ TEST(ContainerConvert, MapsTheSpec) {
   EXPECT_EQ(spec->seccomp->rules.at(0).args.at(0).op, "SCMP_CMP_EQ");
 }
 
+// containerd's default deny has neither type nor access; -1 is "any" on the wire.
+TEST(ContainerConvert, DeviceCgroupRules) {
+  grpc::LinuxResources r;
+  grpc::LinuxDeviceCgroup* deny = r.add_devices();
+  deny->set_major(-1);
+  deny->set_minor(-1);
+  grpc::LinuxDeviceCgroup* pts = r.add_devices();
+  pts->set_allow(true);
+  pts->set_type("c");
+  pts->set_major(136);
+  pts->set_minor(-1);
+  pts->set_access("rw");
+  container::Resources out = to_resources(r);
+  ASSERT_EQ(out.devices.size(), 2u);
+  EXPECT_FALSE(out.devices[0].allow);
+  EXPECT_EQ(out.devices[0].type, 'a');
+  EXPECT_EQ(out.devices[0].access, "rwm");
+  EXPECT_TRUE(out.devices[1].allow);
+  EXPECT_EQ(out.devices[1].type, 'c');
+  EXPECT_EQ(out.devices[1].major, 136);
+  EXPECT_EQ(out.devices[1].minor, -1);
+  EXPECT_EQ(out.devices[1].access, "rw");
+}
+
 TEST(ContainerConvert, RefusesBadInput) {
   grpc::CreateContainerRequest no_args = minimal();
   no_args.mutable_oci()->mutable_process()->clear_args();

@@ -59,8 +59,20 @@ std::vector<std::string> KernelArg::argv() const {
 }
 
 std::vector<std::string> SerialConsoleArg::argv() const {
+  if (fd >= 0) {
+    // append=on: QEMU opens the fd set's descriptor with the chardev's flags, and a pipe
+    // refuses O_TRUNC.
+    return {"-add-fd", fmt::format("fd={},set={}", fd, fd), "-chardev",
+            fmt::format("file,id={},path=/dev/fdset/{},append=on", id, fd), "-serial",
+            "chardev:" + id};
+  }
   return {"-chardev", fmt::format("file,id={},path={}", id, escape_option_value(log_path)),
           "-serial", "chardev:" + id};
+}
+
+std::vector<std::string> SandboxArg::argv() const {
+  if (options.empty()) return {};
+  return {"-sandbox", options};
 }
 
 std::vector<std::string> QmpArg::argv() const {
@@ -122,6 +134,7 @@ std::vector<std::string> CommandLine::argv() const {
   append(out, base.argv());
   append(out, kernel.argv());
   append(out, console.argv());
+  append(out, sandbox.argv());
   if (qmp) append(out, qmp->argv());
   for (const DeviceArg& d : devices) {
     append(out, std::visit([](const auto& arg) { return arg.argv(); }, d));

@@ -60,10 +60,20 @@ struct KernelArg {
   std::vector<std::string> argv() const;
 };
 
-// The guest's ttyS0, written to a file (QEMU appends nothing else to it).
+// The guest's ttyS0, written to a file (QEMU appends nothing else to it), or, with
+// `fd` set, to that descriptor QEMU inherited (a pipe to the host's capped relay,
+// console_log.h), passed through an fd set: QEMU's file chardev opens /dev/fdset/N.
 struct SerialConsoleArg {
   std::string log_path = {};
+  int fd = -1;
   std::string id = "console";
+  std::vector<std::string> argv() const;
+};
+
+// -sandbox: QEMU's own seccomp filter, e.g. "on,obsolete=deny,spawn=deny" (Kata's
+// seccompsandbox); empty: none.
+struct SandboxArg {
+  std::string options = {};
   std::vector<std::string> argv() const;
 };
 
@@ -129,6 +139,7 @@ struct CommandLine {
   BaseArgs base;
   KernelArg kernel;
   SerialConsoleArg console;
+  SandboxArg sandbox;
   std::optional<QmpArg> qmp;
   std::vector<DeviceArg> devices;
 

@@ -65,10 +65,14 @@ TEST(CmdlineTest, MicrovmSerialTcgFullArgv) {
                   "/k/initrd.img",
                   "-append",
                   "console=ttyS0",
+                  "-add-fd",
+                  "fd=3,set=3",
                   "-chardev",
-                  "file,id=console,path=/run/kata/sb1/console.log",
+                  "file,id=console,path=/dev/fdset/3,append=on",
                   "-serial",
                   "chardev:console",
+                  "-sandbox",
+                  "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
                   "-chardev",
                   "socket,id=qmp,path=/run/kata/sb1/qmp.sock,server=on,wait=off",
                   "-mon",
@@ -158,8 +162,21 @@ TEST(CmdlineTest, CommasInPathsAreEscaped) {
   VmConfig c = base_config();
   c.run_dir = "/run/a,b";
   std::vector<std::string> argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
-  EXPECT_TRUE(has_run(argv, {"-chardev", "file,id=console,path=/run/a,,b/console.log"}));
+  EXPECT_TRUE(has_run(argv, {"-chardev", "socket,id=qmp,path=/run/a,,b/qmp.sock,server=on,wait=off"}));
+  EXPECT_EQ(SerialConsoleArg{.log_path = "/p,q"}.argv(),
+            (std::vector<std::string>{"-chardev", "file,id=console,path=/p,,q", "-serial",
+                                      "chardev:console"}));
   EXPECT_EQ(escape_option_value("a,,b"), "a,,,,b");
+}
+
+TEST(CmdlineTest, SandboxComesFromTheConfigAndEmptyMeansNone) {
+  VmConfig c = base_config();
+  c.seccomp_sandbox = "on,spawn=deny";
+  auto argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
+  EXPECT_TRUE(has_run(argv, {"-sandbox", "on,spawn=deny"}));
+  c.seccomp_sandbox = "";
+  argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
+  EXPECT_EQ(std::count(argv.begin(), argv.end(), "-sandbox"), 0);
 }
 
 TEST(CmdlineTest, RngBalloonAndInitrdAreOptional) {

@@ -1,5 +1,6 @@
 #include "hypervisor/qemu/qemu.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -71,14 +72,26 @@ Result<std::unique_ptr<QemuVm>> QemuVm::start(const VmConfig& config) {
   std::string cmdline = guest_kernel_cmdline(config);
   std::vector<std::string> argv = build_command_line(config, paths, cmdline).argv();
   log::debug("start qemu: {}", fmt::join(argv, " "));
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC) != 0) return Error::from_errno(errno, "start qemu: console pipe");
+  UniqueFd console_in(ends[0]), console_out(ends[1]);
+  KATA_ASSIGN_OR_RETURN(CappedLog log, CappedLog::create(paths.console_log, config.console_log_max)
+                                           .context("start qemu"));
+  // Started first: if the spawn fails, closing our write end ends it.
+  KATA_ASSIGN_OR_RETURN(
+      std::unique_ptr<ConsoleRelay> console,
+      ConsoleRelay::start(std::move(console_in), std::move(log)).context("start qemu"));
   sys::SpawnOptions options{.argv = argv,
                             .in = sys::Stdio::null(),
                             .out = sys::Stdio::file(paths.qemu_log),
-                            .err = sys::Stdio::file(paths.qemu_log, /*append=*/true)};
-  KATA_ASSIGN_OR_RETURN(sys::Process process,
-                        std::move(sys::Process::spawn(options)).context("start qemu"));
-  std::unique_ptr<QemuVm> vm(
-      new QemuVm(std::move(process), std::move(paths), std::move(argv), std::move(cmdline)));
+                            .err = sys::Stdio::file(paths.qemu_log, /*append=*/true),
+                            .extra_fds = {console_out.get()},  // kConsoleFd
+                            .drop_capabilities = config.drop_capabilities};
+  Result<sys::Process> process = sys::Process::spawn(options);
+  console_out.reset();  // QEMU holds the only write end now: its exit is the relay's EOF
+  if (!process) return std::move(process).error().context("start qemu");
+  std::unique_ptr<QemuVm> vm(new QemuVm(std::move(*process), std::move(console), std::move(paths),
+                                        std::move(argv), std::move(cmdline)));
   KATA_TRY(vm->connect_qmp(config.start_timeout));
   log::debug("qemu pid {} up, QMP ready (QEMU {})", vm->pid(), vm->qmp_->qemu_version());
   return vm;
@@ -125,6 +138,7 @@ Error QemuVm::start_failure(std::string_view what, std::chrono::milliseconds gra
 
 void QemuVm::release_resources() {
   qmp_.reset();
+  if (console_ && process_.reaped()) console_->stop();
   remove_socket(paths_.qmp_socket);
   remove_socket(paths_.agent_socket);
 }
@@ -173,8 +187,7 @@ QemuVm::~QemuVm() {
 }
 
 std::string QemuVm::console_log_tail(size_t n_lines) const {
-  Result<std::string> tail = sys::read_tail(paths_.console_log, n_lines);
-  return tail ? *tail : "";
+  return qemu::console_log_tail(paths_.console_log, n_lines);
 }
 
 std::string QemuVm::qemu_log_tail(size_t n_lines) const {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "hypervisor/qemu/console_log.h"
 #include "hypervisor/qemu/qmp.h"
 #include "hypervisor/qemu/vm_config.h"
 #include "hypervisor/vmm.h"
@@ -22,7 +23,9 @@ namespace kata::hypervisor::qemu {
 // to the caller. Not thread-safe.
 class QemuVm final : public Vmm {
  public:
-  // Creates the run dir, spawns QEMU (stdout+stderr to qemu.log) and connects QMP.
+  // Creates the run dir, spawns QEMU (stdout+stderr to qemu.log; the guest console through
+  // a pipe to a capped console.log; with config's -sandbox and, if asked, no
+  // capabilities) and connects QMP.
   // A QEMU that dies meanwhile (bad kernel path, bad option) fails this with the end
   // of its own error output. On any failure nothing is left running.
   static Result<std::unique_ptr<QemuVm>> start(const VmConfig& config);
@@ -58,9 +61,10 @@ class QemuVm final : public Vmm {
   std::string qemu_log_tail(size_t n_lines) const;
 
  private:
-  QemuVm(sys::Process process, RunPaths paths, std::vector<std::string> argv,
-         std::string kernel_cmdline)
+  QemuVm(sys::Process process, std::unique_ptr<ConsoleRelay> console, RunPaths paths,
+         std::vector<std::string> argv, std::string kernel_cmdline)
       : process_(std::move(process)),
+        console_(std::move(console)),
         paths_(std::move(paths)),
         argv_(std::move(argv)),
         kernel_cmdline_(std::move(kernel_cmdline)) {}
@@ -70,6 +74,7 @@ class QemuVm final : public Vmm {
   void release_resources();
 
   sys::Process process_;
+  std::unique_ptr<ConsoleRelay> console_;  // stopped once QEMU is reaped
   RunPaths paths_;
   std::vector<std::string> argv_;
   std::string kernel_cmdline_;

@@ -31,6 +31,9 @@ Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Chann
   c.balloon = h.reclaim_guest_freed_memory;
   c.kernel_params = h.kernel_params;
   c.agent_channel = channel;
+  c.seccomp_sandbox = h.seccompsandbox;
+  c.drop_capabilities = h.drop_capabilities;
+  c.console_log_max = h.console_log_max_bytes;
   return c;
 }
 
@@ -46,7 +49,8 @@ CommandLine build_command_line(const VmConfig& c, const RunPaths& paths,
                         .id = cl.machine.memory_backend,
                         .numa_node = c.machine == Machine::kQ35};
   cl.kernel = KernelArg{c.kernel, c.initrd, std::move(kernel_cmdline)};
-  cl.console = SerialConsoleArg{.log_path = paths.console_log};
+  cl.console = SerialConsoleArg{.fd = kConsoleFd};
+  cl.sandbox = SandboxArg{c.seccomp_sandbox};
   cl.qmp = QmpArg{.socket_path = paths.qmp_socket};
   if (c.agent_channel == Channel::kSerial) {
     cl.devices.emplace_back(

@@ -35,6 +35,11 @@ struct VmConfig {
   // A vhost-user-fs device (tag kataShared) on RunPaths::virtiofs_socket, where the
   // caller's virtiofsd must listen before start().
   bool shared_fs = false;
+  // QEMU's -sandbox options ("" = none), and whether it starts with no capabilities.
+  std::string seccomp_sandbox = config::kDefaultSeccompSandbox;
+  bool drop_capabilities = true;
+  // console.log and console.log.1 together (console_log.h).
+  uint64_t console_log_max = config::kDefaultConsoleLogMaxBytes;
   // How long QEMU has to open its QMP socket and greet.
   std::chrono::milliseconds start_timeout{10000};
 };
@@ -43,7 +48,7 @@ struct VmConfig {
 struct RunPaths {
   std::string qmp_socket = {};       // qmp.sock
   std::string agent_socket = {};     // agent.sock (virtio-serial channel only)
-  std::string console_log = {};      // console.log: the guest's ttyS0
+  std::string console_log = {};      // console.log (+ .1): the guest's ttyS0, capped
   std::string qemu_log = {};         // qemu.log: QEMU's own stdout and stderr
   std::string virtiofs_socket = {};  // virtiofsd.sock: virtiofsd listens, QEMU connects
   std::string virtiofsd_log = {};    // virtiofsd.log: virtiofsd's stderr
@@ -55,6 +60,9 @@ struct RunPaths {
 // supported yet (UNIMPLEMENTED).
 Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Channel channel,
                                 std::string run_dir);
+
+// The descriptor QEMU writes the guest console to: the first of SpawnOptions.extra_fds.
+constexpr int kConsoleFd = 3;
 
 // The QEMU command line for `config`, with `kernel_cmdline` passed to the guest as is.
 CommandLine build_command_line(const VmConfig& config, const RunPaths& paths,

@@ -45,7 +45,14 @@ int main(int argc, char** argv) {
   }
   std::string console = chardev_option(args, "console", "path");
   if (const char* text = std::getenv("FAKE_QEMU_CONSOLE"); text && !console.empty()) {
-    (void)kata::fs::write_file_atomic(console, text);
+    // As QEMU does with -add-fd: "/dev/fdset/N" is the inherited descriptor N here.
+    if (console.starts_with("/dev/fdset/")) {
+      int fd = std::atoi(console.c_str() + std::strlen("/dev/fdset/"));
+      ssize_t unused = ::write(fd, text, std::strlen(text));
+      (void)unused;
+    } else {
+      (void)kata::fs::write_file_atomic(console, text);
+    }
   }
   std::string qmp_path = chardev_option(args, "qmp", "path");
   auto listener = kata::sys::listen_unix(qmp_path);
