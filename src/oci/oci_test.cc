@@ -80,7 +80,7 @@ TEST(OciSpec, FullSpecValues) {
   Result<grpc::Spec> spec = parse_spec(testdata("full_spec.json"));
   ASSERT_TRUE(spec.ok()) << spec.error().message();
   EXPECT_EQ(spec->process().user().gid(), 2147483647u);  // the largest id runc accepts
-  EXPECT_TRUE(spec->process().user().has_umask());  // 0 is a umask, not "unset"
+  EXPECT_TRUE(spec->process().user().has_umask());       // 0 is a umask, not "unset"
   EXPECT_EQ(spec->process().rlimits(1).hard(), 18446744073709551615u);
   EXPECT_EQ(spec->process().oomscoreadj(), -999);
   EXPECT_EQ(spec->linux().resources().memory().limit(), 9223372036854775807);

@@ -130,9 +130,8 @@ TEST_F(RootTest, EverythingInTheShareIsNosuidNodevNoexec) {
   ASSERT_TRUE(prepare_shared_dir(shared));
   std::unique_ptr<Virtiofsd> vfs;
   if (fs::exists("/usr/lib/qemu/virtiofsd")) {
-    auto started = Virtiofsd::start({.shared_dir = shared,
-                                     .socket_path = dir_ + "/vfs.sock",
-                                     .log_path = dir_ + "/vfs.log"});
+    auto started = Virtiofsd::start(
+        {.shared_dir = shared, .socket_path = dir_ + "/vfs.sock", .log_path = dir_ + "/vfs.log"});
     ASSERT_TRUE(started) << started.error().message();
     vfs = std::move(*started);
   }

@@ -154,8 +154,8 @@ size_t depth(const std::string& path) { return std::count(path.begin(), path.end
 
 }  // namespace
 
-Result<void> bind_with_attrs(const std::string& source, const std::string& target,
-                             bool recursive, uint64_t attrs) {
+Result<void> bind_with_attrs(const std::string& source, const std::string& target, bool recursive,
+                             uint64_t attrs) {
   const unsigned rec = recursive ? AT_RECURSIVE : 0;
   UniqueFd tree(::open_tree(AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec));
   if (!tree) return Error::from_errno(errno, fmt_path("clone the mount tree of", source));

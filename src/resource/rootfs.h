@@ -51,8 +51,8 @@ constexpr uint64_t kShareMountAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOU
 // the new tree when it is attached (open_tree + mount_setattr + move_mount). A bind then
 // remount would not do: under a shared mount the bind propagates as it is made, and the
 // later remount reaches none of the copies (virtiofsd's among them).
-Result<void> bind_with_attrs(const std::string& source, const std::string& target,
-                             bool recursive, uint64_t attrs);
+Result<void> bind_with_attrs(const std::string& source, const std::string& target, bool recursive,
+                             uint64_t attrs);
 
 // Checks one spec (type overlay or bind; absolute clean paths; overlay options from a
 // known set). Pure: unit-tested without root.
@@ -67,7 +67,8 @@ Result<void> mount_rootfs(const std::vector<MountSpec>& mounts, const std::strin
 
 // Bind-mounts the host file `source` on `target`, a new empty file (its directory is
 // created; an existing file is refused), reached without following symlinks, with
-// kShareMountAttrs; read-only when asked. On failure nothing is left mounted, nor the file it created.
+// kShareMountAttrs; read-only when asked. On failure nothing is left mounted, nor the file it
+// created.
 Result<void> bind_file(const std::string& source, const std::string& target, bool read_only);
 
 // Unmounts everything at or under `target`, deepest and newest first; a mount that is

@@ -221,7 +221,8 @@ TEST(SubprocessTest, DropCapabilitiesLeavesTheChildNone) {
   ASSERT_TRUE(r->status.success()) << r->status.describe() << " " << r->err;
   for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
     EXPECT_NE(r->out.find(std::string(set) + ":\t0000000000000000"), std::string::npos)
-        << set << " in\n" << r->out;
+        << set << " in\n"
+        << r->out;
   }
 }
 

@@ -21,7 +21,8 @@ int main() {
   char line[128];
   long written = 0;
   for (long i = 0; fd >= 0 && written < (KATA_FLOOD_MIB << 20); ++i) {
-    int n = std::snprintf(line, sizeof line, "flood %ld xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
+    int n =
+        std::snprintf(line, sizeof line, "flood %ld xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n", i);
     if (::write(fd, line, n) != n) break;
     written += n;
   }

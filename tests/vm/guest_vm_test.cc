@@ -89,14 +89,15 @@ TEST_F(GuestVmTest, BootsAnswersAndPowersOffByItself) {
 // capability in any set, though it runs as root.
 void expect_confined(pid_t qemu) {
   std::string status = *fs::read_file("/proc/" + std::to_string(qemu) + "/status");
-  for (const char* line : {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
-                           "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
-                           "CapAmb:\t0000000000000000", "Seccomp:\t2"}) {
+  for (const char* line :
+       {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000",
+        "CapBnd:\t0000000000000000", "CapAmb:\t0000000000000000", "Seccomp:\t2"}) {
     EXPECT_NE(status.find(line), std::string::npos) << line << " not in\n" << status;
   }
   std::string cmdline = *fs::read_file("/proc/" + std::to_string(qemu) + "/cmdline");
   EXPECT_NE(cmdline.find(std::string("-sandbox\0on,obsolete=deny,elevateprivileges=deny,spawn=deny,"
-                                     "resourcecontrol=deny\0", 81)),
+                                     "resourcecontrol=deny\0",
+                                     81)),
             std::string::npos);
 }
 

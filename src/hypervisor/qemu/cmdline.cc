@@ -62,9 +62,9 @@ std::vector<std::string> SerialConsoleArg::argv() const {
   if (fd >= 0) {
     // append=on: QEMU opens the fd set's descriptor with the chardev's flags, and a pipe
     // refuses O_TRUNC.
-    return {"-add-fd", fmt::format("fd={},set={}", fd, fd), "-chardev",
-            fmt::format("file,id={},path=/dev/fdset/{},append=on", id, fd), "-serial",
-            "chardev:" + id};
+    return {"-add-fd",  fmt::format("fd={},set={}", fd, fd),
+            "-chardev", fmt::format("file,id={},path=/dev/fdset/{},append=on", id, fd),
+            "-serial",  "chardev:" + id};
   }
   return {"-chardev", fmt::format("file,id={},path={}", id, escape_option_value(log_path)),
           "-serial", "chardev:" + id};

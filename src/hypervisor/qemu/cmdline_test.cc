@@ -162,7 +162,8 @@ TEST(CmdlineTest, CommasInPathsAreEscaped) {
   VmConfig c = base_config();
   c.run_dir = "/run/a,b";
   std::vector<std::string> argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
-  EXPECT_TRUE(has_run(argv, {"-chardev", "socket,id=qmp,path=/run/a,,b/qmp.sock,server=on,wait=off"}));
+  EXPECT_TRUE(
+      has_run(argv, {"-chardev", "socket,id=qmp,path=/run/a,,b/qmp.sock,server=on,wait=off"}));
   EXPECT_EQ(SerialConsoleArg{.log_path = "/p,q"}.argv(),
             (std::vector<std::string>{"-chardev", "file,id=console,path=/p,,q", "-serial",
                                       "chardev:console"}));

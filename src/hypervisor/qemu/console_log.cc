@@ -46,9 +46,9 @@ std::string read_end(const std::string& path, size_t max_bytes = 64 * 1024) {
 
 Result<CappedLog> CappedLog::create(std::string path, uint64_t max_bytes) {
   if (max_bytes < config::kMinConsoleLogMaxBytes) {
-    return Error(Code::kInvalidArgument,
-                 fmt_path("console log", path) + ": cap below " +
-                     std::to_string(config::kMinConsoleLogMaxBytes) + " bytes");
+    return Error(Code::kInvalidArgument, fmt_path("console log", path) + ": cap below " +
+                                             std::to_string(config::kMinConsoleLogMaxBytes) +
+                                             " bytes");
   }
   (void)::unlink((path + ".1").c_str());
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640));

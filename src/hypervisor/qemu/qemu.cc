@@ -75,8 +75,9 @@ Result<std::unique_ptr<QemuVm>> QemuVm::start(const VmConfig& config) {
   int ends[2];
   if (::pipe2(ends, O_CLOEXEC) != 0) return Error::from_errno(errno, "start qemu: console pipe");
   UniqueFd console_in(ends[0]), console_out(ends[1]);
-  KATA_ASSIGN_OR_RETURN(CappedLog log, CappedLog::create(paths.console_log, config.console_log_max)
-                                           .context("start qemu"));
+  KATA_ASSIGN_OR_RETURN(
+      CappedLog log,
+      CappedLog::create(paths.console_log, config.console_log_max).context("start qemu"));
   // Started first: if the spawn fails, closing our write end ends it.
   KATA_ASSIGN_OR_RETURN(
       std::unique_ptr<ConsoleRelay> console,
