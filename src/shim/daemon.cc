@@ -1,12 +1,14 @@
 // The shim daemon: serves containerd.task.v2.Task on the listener `start`
 // passed as fd 3, until Shutdown finds no container left.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -17,6 +19,7 @@
 #include "shim/task_handlers.h"
 #include "shim/task_service.h"
 #include "shim/verbs.h"
+#include "sys/capabilities.h"
 #include "ttrpc/server.h"
 
 namespace kata::shim {
@@ -47,6 +50,25 @@ SandboxFactory sandbox_factory(bool debug) {
   };
 }
 
+// What the daemon and the processes it starts keep of root's capabilities.
+// virtiofsd inherits them and needs the file ones (it acts on the share as the
+// guest's users, sets file capabilities, makes device nodes, chroots into its
+// sandbox and raises its open-file limit); the daemon mounts (SYS_ADMIN), and
+// networking will need NET_ADMIN. QEMU gets none (drop_capabilities). Gone:
+// modules, raw I/O, ptrace, the clock, reboot, BPF, audit, MAC and the rest.
+const uint64_t kDaemonCapabilities =
+    sys::capability_mask({CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
+                          CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP, CAP_SETFCAP, CAP_MKNOD,
+                          CAP_SYS_CHROOT, CAP_SYS_RESOURCE, CAP_SYS_ADMIN, CAP_NET_ADMIN});
+
+void limit_daemon_capabilities() {
+  Result<int> last = sys::read_last_cap();
+  if (!last || !sys::limit_capabilities(kDaemonCapabilities, *last)) {
+    log::warn("keep only the capabilities the daemon uses: {}",
+              last ? std::string(std::strerror(errno)) : last.error().message());
+  }
+}
+
 ForwardFn event_forwarder() {
   const char* address = std::getenv("TTRPC_ADDRESS");
   if (address == nullptr || *address == '\0') return log_forwarder();
@@ -75,6 +97,7 @@ int run_daemon(const ShimFlags& flags) {
   // A fifo reader that left (containerd's log or a task's stdout) must be an EPIPE, not our death.
   std::signal(SIGPIPE, SIG_IGN);
   setup_logging(flags);
+  limit_daemon_capabilities();
   if (!listening) {
     log::error("no listening socket on fd {}: the daemon is started by `start`", kListenerFd);
     return 1;

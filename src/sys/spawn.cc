@@ -1,9 +1,7 @@
 // Process::spawn: fork + exec with the child's failures reported over a pipe.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/capability.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +12,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "sys/capabilities.h"
 #include "sys/subprocess.h"
 
 extern char** environ;
@@ -42,39 +41,8 @@ struct Prepared {
   std::vector<int> moved;  // the child's scratch, sized before fork
   const char* cwd = nullptr;
   bool own_group = false;
-  int last_cap = -1;  // >= 0: drop capabilities 0..last_cap before exec
+  int last_cap = -1;  // >= 0: drop capabilities 0..last_cap before exec (read before fork)
 };
-
-// /proc/sys/kernel/cap_last_cap, read before fork (the child may not allocate).
-Result<int> read_last_cap() {
-  UniqueFd fd(::open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno(errno, "open `/proc/sys/kernel/cap_last_cap`");
-  char buf[16] = {};
-  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-  int last = n > 0 ? std::atoi(buf) : -1;
-  if (last <= 0) return Error(Code::kInternal, "read `/proc/sys/kernel/cap_last_cap`");
-  return last;
-}
-
-// In the child: empties the ambient, bounding and inheritable sets (async-signal-safe
-// syscalls only). A non-root caller that may not shrink the bounding set gets nothing
-// from execve anyway once ambient and inheritable are empty.
-bool drop_capabilities(int last_cap) {
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) {
-    return false;
-  }
-  for (int cap = 0; cap <= last_cap; ++cap) {
-    if (::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
-    if (errno == EPERM && ::geteuid() != 0) break;
-    return false;
-  }
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-  if (::syscall(SYS_capget, &header, data) != 0) return false;
-  for (auto& d : data) d.inheritable = 0;
-  return ::syscall(SYS_capset, &header, data) == 0;
-}
 
 std::vector<char*> c_pointers(std::vector<std::string>& strings) {
   std::vector<char*> out;
@@ -176,7 +144,7 @@ Result<Prepared> prepare(const SpawnOptions& o) {
     if (p.moved[i] >= 0 && ::dup2(p.moved[i], i) < 0) child_fail(pipe_fd, Stage::kRedirect);
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) != 0) child_fail(pipe_fd, Stage::kChdir);
-  if (p.last_cap >= 0 && !drop_capabilities(p.last_cap)) {
+  if (p.last_cap >= 0 && !limit_capabilities(0, p.last_cap)) {
     child_fail(pipe_fd, Stage::kCapabilities);
   }
   ::execve(p.path.c_str(), p.argv.data(), p.envp.data());

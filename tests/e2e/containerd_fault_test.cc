@@ -214,6 +214,15 @@ TEST_F(FaultTest, KilledShimIsCleanedUpFromItsState) {
   ASSERT_NO_FATAL_FAILURE(start_victim());
   runtime::SandboxState state = victim_state();
   ASSERT_FALSE(state.service.empty());
+  // The daemon kept what it uses (mounts) and gave up the rest (modules).
+  Result<std::string> status =
+      fs::read_file("/proc/" + std::to_string(state.service.pid) + "/status");
+  ASSERT_TRUE(status) << status.error().message();
+  size_t at = status->find("CapBnd:\t");
+  ASSERT_NE(at, std::string::npos) << *status;
+  uint64_t bounding = std::stoull(status->substr(at + 8, 16), nullptr, 16);
+  EXPECT_TRUE(bounding & (uint64_t{1} << 21)) << "CAP_SYS_ADMIN, for mounts";
+  EXPECT_FALSE(bounding & (uint64_t{1} << 16)) << "CAP_SYS_MODULE";
   ASSERT_EQ(::kill(state.service.pid, SIGKILL), 0);
   auto deadline = std::chrono::steady_clock::now() + 30s;
   while ((alive(state.qemu.pid) || alive(state.virtiofsd.pid)) &&
