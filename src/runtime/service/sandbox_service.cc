@@ -157,19 +157,23 @@ Result<uint32_t> SandboxService::create(const ContainerConfig& config, StdioPath
     if (container_count() == 0) stop_sandbox();  // the create error is the one to report
     return std::move(created).error();           // the sandbox names the container already
   }
-  std::lock_guard lock(mu_);
-  Container container{config, std::chrono::system_clock::now(), false, process, {}};
-  if (!persist_locked(container)) {
-    // Unknown to every later front door, it would be a container nobody can find: undo it.
-    Result<void> removed = sandbox_->remove_container(config.id);
-    if (!removed) log::warn("remove container {}: {}", config.id, removed.error().message());
-    return Error(Code::kInternal, "create " + config.id + ": its state cannot be written");
+  {
+    std::lock_guard lock(mu_);
+    Container container{config, std::chrono::system_clock::now(), false, process, {}};
+    if (persist_locked(container)) {
+      const Container& added = containers_.emplace(config.id, std::move(container)).first->second;
+      ServiceEvent event(EventKind::kCreated, config.id);
+      event.container = &added;
+      emit_locked(std::move(event));
+      return vmm_pid_;
+    }
   }
-  const Container& added = containers_.emplace(config.id, std::move(container)).first->second;
-  ServiceEvent event(EventKind::kCreated, config.id);
-  event.container = &added;
-  emit_locked(std::move(event));
-  return vmm_pid_;
+  // Unknown to every later front door, it would be a container nobody can find:
+  // undone as a failed create is (outside mu_: this asks the guest).
+  Result<void> removed = sandbox_->remove_container(config.id);
+  if (!removed) log::warn("remove container {}: {}", config.id, removed.error().message());
+  if (container_count() == 0) stop_sandbox();
+  return Error(Code::kInternal, "create " + config.id + ": its state cannot be written");
 }
 
 Result<uint32_t> SandboxService::start(const std::string& id, const std::string& exec_id) {

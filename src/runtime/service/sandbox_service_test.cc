@@ -131,7 +131,7 @@ TEST_F(SandboxServiceTest, ACreateWhoseStateCannotBeWrittenLeavesNothing) {
   EXPECT_NE(created.error().message().find("state"), std::string::npos);
   EXPECT_EQ(service_->container_count(), 0u);
   EXPECT_THAT(state_->removed, ElementsAre("c1"));  // undone in the guest
-  EXPECT_EQ(state_->shutdown_calls, 0);             // the VM stays for a retry or the delete
+  EXPECT_EQ(state_->shutdown_calls, 1);             // and, as the only container, its VM
   EXPECT_TRUE(events().empty());
 }
 
