@@ -13,6 +13,7 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "e2e/leak_check.h"
 #include "guest_image.h"
 #include "sys/deadline.h"
 
@@ -239,6 +240,17 @@ void ContainerdEnv::force_remove(const std::string& id) const {
   (void)ctr({"task", "kill", "-s", "SIGKILL", id}, 30s);
   (void)ctr({"task", "delete", "-f", id}, 60s);
   (void)ctr({"container", "delete", id}, 30s);
+}
+
+std::string ContainerdEnv::remove_and_find_leaks(
+    const std::vector<std::string>& ids, const std::set<std::string>& sockets_before) const {
+  for (const std::string& id : ids) force_remove(id);
+  std::string leaks;
+  for (const std::string& id : ids) {
+    LeakReport report = wait_for_no_leaks(id, address(), ns(), sockets_before);
+    if (!report.clean()) leaks += "sandbox " + id + ":" + report.describe() + "\n";
+  }
+  return leaks;
 }
 
 Result<void> ContainerdEnv::unpack_image_to(const std::string& dir) const {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,10 @@ class ContainerdEnv {
   std::string unique_id(const std::string& prefix);
   // Best effort: kills and deletes task and container `id`, ignoring "not found".
   void force_remove(const std::string& id) const;
+  // force_remove() of each id, then wait_for_no_leaks() of each (leak_check.h):
+  // what is left of them, one line per sandbox, "" when nothing is.
+  std::string remove_and_find_leaks(const std::vector<std::string>& ids,
+                                    const std::set<std::string>& sockets_before) const;
   // Unpacks the image's single layer into `dir` (for `ctr run --config` with a rootfs
   // directory instead of a snapshot).
   Result<void> unpack_image_to(const std::string& dir) const;

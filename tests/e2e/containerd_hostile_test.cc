@@ -69,11 +69,7 @@ class HostileTest : public ::testing::Test {
 
   void TearDown() override {
     if (!g_env) return;
-    for (const std::string& id : ids_) g_env->force_remove(id);
-    for (const std::string& id : ids_) {
-      LeakReport report = wait_for_no_leaks(id, g_env->address(), g_env->ns(), sockets_before_);
-      EXPECT_TRUE(report.clean()) << "sandbox " << id << ":" << report.describe();
-    }
+    EXPECT_EQ(g_env->remove_and_find_leaks(ids_, sockets_before_), "");
     EXPECT_TRUE(g_env->healthy()) << "containerd must survive every case; log:\n"
                                   << g_env->log_tail();
   }
