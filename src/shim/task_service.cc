@@ -55,6 +55,22 @@ events::TaskCreate create_event(const service::ServiceEvent& event) {
   return out;
 }
 
+// A containerd task event other than TaskCreate: each field the message has,
+// from the service's event. `id` is the exec id for an exec, else the container id.
+template <typename Event>
+Event task_event(const service::ServiceEvent& event) {
+  Event out;
+  out.set_container_id(event.container_id);
+  if constexpr (requires { out.set_exec_id(""); }) out.set_exec_id(event.exec_id);
+  if constexpr (requires { out.set_pid(0u); }) out.set_pid(event.pid);
+  if constexpr (requires { out.set_exit_status(0u); }) {
+    out.set_id(event.exec_id.empty() ? event.container_id : event.exec_id);
+    out.set_exit_status(event.exit_status);
+    *out.mutable_exited_at() = to_timestamp(event.exited_at);
+  }
+  return out;
+}
+
 }  // namespace
 
 TaskService::TaskService(TaskServiceDeps deps)
@@ -68,70 +84,26 @@ TaskService::TaskService(TaskServiceDeps deps)
 // containerd's topics and messages for the service's events (runtime/v2/README.md).
 void TaskService::forward(const service::ServiceEvent& event) {
   EventSink& sink = *deps_.events;
+  using K = service::EventKind;
   switch (event.kind) {
-    case service::EventKind::kCreated:
-      sink.publish(kTopicCreate, create_event(event));
-      return;
-    case service::EventKind::kStarted: {
-      events::TaskStart out;
-      out.set_container_id(event.container_id);
-      out.set_pid(event.pid);
-      sink.publish(kTopicStart, out);
-      return;
-    }
-    case service::EventKind::kExecAdded: {
-      events::TaskExecAdded out;
-      out.set_container_id(event.container_id);
-      out.set_exec_id(event.exec_id);
-      sink.publish(kTopicExecAdded, out);
-      return;
-    }
-    case service::EventKind::kExecStarted: {
-      events::TaskExecStarted out;
-      out.set_container_id(event.container_id);
-      out.set_exec_id(event.exec_id);
-      out.set_pid(event.pid);
-      sink.publish(kTopicExecStarted, out);
-      return;
-    }
-    case service::EventKind::kExited: {
-      events::TaskExit out;
-      out.set_container_id(event.container_id);
-      out.set_id(event.exec_id.empty() ? event.container_id : event.exec_id);
-      out.set_pid(event.pid);
-      out.set_exit_status(event.exit_status);
-      *out.mutable_exited_at() = to_timestamp(event.exited_at);
-      sink.publish(kTopicExit, out);
-      return;
-    }
-    case service::EventKind::kDeleted: {
-      events::TaskDelete out;
-      out.set_container_id(event.container_id);
-      out.set_id(event.container_id);
-      out.set_pid(event.pid);
-      out.set_exit_status(event.exit_status);
-      *out.mutable_exited_at() = to_timestamp(event.exited_at);
-      sink.publish(kTopicDelete, out);
-      return;
-    }
-    case service::EventKind::kOom: {
-      events::TaskOOM out;
-      out.set_container_id(event.container_id);
-      sink.publish(kTopicOom, out);
-      return;
-    }
-    case service::EventKind::kPaused: {
-      events::TaskPaused out;
-      out.set_container_id(event.container_id);
-      sink.publish(kTopicPaused, out);
-      return;
-    }
-    case service::EventKind::kResumed: {
-      events::TaskResumed out;
-      out.set_container_id(event.container_id);
-      sink.publish(kTopicResumed, out);
-      return;
-    }
+    case K::kCreated:
+      return sink.publish(kTopicCreate, create_event(event));
+    case K::kStarted:
+      return sink.publish(kTopicStart, task_event<events::TaskStart>(event));
+    case K::kExecAdded:
+      return sink.publish(kTopicExecAdded, task_event<events::TaskExecAdded>(event));
+    case K::kExecStarted:
+      return sink.publish(kTopicExecStarted, task_event<events::TaskExecStarted>(event));
+    case K::kExited:
+      return sink.publish(kTopicExit, task_event<events::TaskExit>(event));
+    case K::kDeleted:
+      return sink.publish(kTopicDelete, task_event<events::TaskDelete>(event));
+    case K::kOom:
+      return sink.publish(kTopicOom, task_event<events::TaskOOM>(event));
+    case K::kPaused:
+      return sink.publish(kTopicPaused, task_event<events::TaskPaused>(event));
+    case K::kResumed:
+      return sink.publish(kTopicResumed, task_event<events::TaskResumed>(event));
   }
 }
 

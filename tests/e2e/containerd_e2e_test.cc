@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
+#include "e2e/expect_ctr.h"
 #include "e2e/leak_check.h"
 #include "shim/testing/logging_script.h"
 #include "sys/proc_scan.h"
@@ -76,9 +77,7 @@ class ContainerdTest : public ::testing::TestWithParam<const char*> {
 
   // ctr's result, or a failed assertion with the harness error and containerd's log.
   CtrResult ctr(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 180s) {
-    Result<CtrResult> r = g_env->ctr(args, timeout);
-    EXPECT_TRUE(r) << r.error().message() << "\ncontainerd log:\n" << g_env->log_tail();
-    return r ? *r : CtrResult{};
+    return expect_ctr(*g_env, args, timeout);
   }
 
   CtrResult run(const std::string& id, const std::vector<std::string>& cmd,

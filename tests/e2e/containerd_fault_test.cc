@@ -15,6 +15,7 @@
 #include "common/fs.h"
 #include "common/strings.h"
 #include "e2e/containerd_env.h"
+#include "e2e/expect_ctr.h"
 #include "e2e/leak_check.h"
 #include "runtime/sandbox_state.h"
 #include "runtime/service/container_state.h"
@@ -69,9 +70,7 @@ class FaultTest : public ::testing::Test {
   }
 
   CtrResult ctr(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 120s) {
-    Result<CtrResult> r = g_env->ctr(args, timeout);
-    EXPECT_TRUE(r) << r.error().message() << "\ncontainerd log:\n" << g_env->log_tail();
-    return r ? *r : CtrResult{};
+    return expect_ctr(*g_env, args, timeout);
   }
 
   void start_victim() {

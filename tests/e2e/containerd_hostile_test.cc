@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "common/unique_fd.h"
 #include "e2e/containerd_env.h"
+#include "e2e/expect_ctr.h"
 #include "e2e/leak_check.h"
 
 namespace kata::e2e {
@@ -80,9 +81,7 @@ class HostileTest : public ::testing::Test {
   }
 
   CtrResult ctr(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 180s) {
-    Result<CtrResult> r = g_env->ctr(args, timeout);
-    EXPECT_TRUE(r) << r.error().message() << "\ncontainerd log:\n" << g_env->log_tail();
-    return r ? *r : CtrResult{};
+    return expect_ctr(*g_env, args, timeout);
   }
 
   // `ctr oci spec` with the root at the unpacked image and `args` as the process.

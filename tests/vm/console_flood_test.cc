@@ -10,7 +10,6 @@
 
 #include "common/fs.h"
 #include "hypervisor/qemu/qemu.h"
-#include "sys/subprocess.h"
 #include "vm/vm_test_util.h"
 
 namespace kata::vm_test {
@@ -27,23 +26,10 @@ TEST(ConsoleFloodTest, TheHostConsoleLogStaysUnderItsCap) {
   char tmpl[] = "/tmp/kata-flood-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  ASSERT_TRUE(fs::mkdir_all(dir + "/root"));
-  ASSERT_TRUE(fs::write_file_atomic(dir + "/root/init", *fs::read_file(KATA_FLOOD_INIT), 0755));
-  auto cpio = sys::run_capture(
-      {.argv = {"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
-                dir + "/root", dir + "/initrd.img"}},
-      30s);
-  ASSERT_TRUE(cpio && cpio->status.success());
-
-  config::Config c = tcg_guest_config();
-  hypervisor::qemu::VmConfig vm;
-  vm.qemu_path = c.hypervisor.path;
-  vm.run_dir = dir + "/run";
-  vm.machine = hypervisor::to_machine(c.hypervisor.machine_type);
-  vm.accel = hypervisor::Accel::kTcg;
+  Result<std::string> initrd = make_init_initrd(dir, KATA_FLOOD_INIT);
+  ASSERT_TRUE(initrd) << initrd.error().message();
+  hypervisor::qemu::VmConfig vm = bare_vm_config(dir, *initrd);
   vm.memory_mib = 256;
-  vm.kernel = c.hypervisor.kernel;
-  vm.initrd = dir + "/initrd.img";
   vm.console_log_max = 256 << 10;  // the guest writes KATA_FLOOD_MIB MiB
   auto qemu = hypervisor::qemu::QemuVm::start(vm);
   ASSERT_TRUE(qemu) << qemu.error().message();

@@ -9,7 +9,6 @@
 
 #include "common/fs.h"
 #include "hypervisor/qemu/qemu.h"
-#include "sys/subprocess.h"
 #include "vm/vm_test_util.h"
 
 namespace kata::vm_test {
@@ -17,34 +16,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// An initrd whose /init is KATA_EXIT_INIT, written to `path`.
-Result<void> make_exit_initrd(const std::string& dir, const std::string& path) {
-  KATA_TRY(fs::mkdir_all(dir + "/root"));
-  KATA_TRY(fs::write_file_atomic(dir + "/root/init", *fs::read_file(KATA_EXIT_INIT), 0755));
-  KATA_ASSIGN_OR_RETURN(
-      sys::CapturedOutput out,
-      sys::run_capture(
-          {.argv = {"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
-                    dir + "/root", path}},
-          30s));
-  if (!out.status.success()) return Error(Code::kInternal, "cpio: " + out.err);
-  return {};
-}
-
 TEST(GuestPanicTest, APanickedGuestEndsQemuAtOnce) {
   char tmpl[] = "/tmp/kata-panic-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   std::string dir = tmpl;
-  ASSERT_TRUE(make_exit_initrd(dir, dir + "/initrd.img"));
-  config::Config c = tcg_guest_config();
-  hypervisor::qemu::VmConfig vm;
-  vm.qemu_path = c.hypervisor.path;
-  vm.run_dir = dir + "/run";
-  vm.machine = hypervisor::to_machine(c.hypervisor.machine_type);
-  vm.accel = hypervisor::Accel::kTcg;
-  vm.memory_mib = c.hypervisor.default_memory;
-  vm.kernel = c.hypervisor.kernel;
-  vm.initrd = dir + "/initrd.img";
+  Result<std::string> initrd = make_init_initrd(dir, KATA_EXIT_INIT);
+  ASSERT_TRUE(initrd) << initrd.error().message();
+  hypervisor::qemu::VmConfig vm = bare_vm_config(dir, *initrd);
   vm.agent_channel = hypervisor::Channel::kSerial;
   auto qemu = hypervisor::qemu::QemuVm::start(vm);
   ASSERT_TRUE(qemu) << qemu.error().message();

@@ -8,13 +8,16 @@
 #include <sys/types.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 #include "common/fs.h"
 #include "config/config.h"
 #include "guest_image.h"
+#include "hypervisor/qemu/vm_config.h"
 #include "sys/proc_scan.h"
+#include "sys/subprocess.h"
 
 namespace kata::vm_test {
 
@@ -34,6 +37,39 @@ inline config::Config tcg_guest_config() {
   c.hypervisor.accelerator = config::Accelerator::kTcg;
   c.agent.dial_timeout = 90;
   return c;
+}
+
+// An initrd in `dir`/initrd.img whose only file is /init, a copy of `init_binary`:
+// for tests that boot the kernel without the agent. Returns its path.
+inline Result<std::string> make_init_initrd(const std::string& dir,
+                                            const std::string& init_binary) {
+  KATA_TRY(fs::mkdir_all(dir + "/root"));
+  KATA_ASSIGN_OR_RETURN(std::string init, fs::read_file(init_binary));
+  KATA_TRY(fs::write_file_atomic(dir + "/root/init", init, 0755));
+  std::string path = dir + "/initrd.img";
+  KATA_ASSIGN_OR_RETURN(
+      sys::CapturedOutput out,
+      sys::run_capture(
+          {.argv = {"sh", "-c", "cd \"$1\" && find . | cpio -o -H newc --quiet > \"$2\"", "sh",
+                    dir + "/root", path}},
+          std::chrono::seconds(30)));
+  if (!out.status.success()) return Error(Code::kInternal, "cpio: " + out.err);
+  return path;
+}
+
+// QEMU booting tcg_guest_config()'s kernel on `initrd` under TCG, its run dir in `dir`.
+inline hypervisor::qemu::VmConfig bare_vm_config(const std::string& dir,
+                                                 const std::string& initrd) {
+  config::Config c = tcg_guest_config();
+  hypervisor::qemu::VmConfig vm;
+  vm.qemu_path = c.hypervisor.path;
+  vm.run_dir = dir + "/run";
+  vm.machine = hypervisor::to_machine(c.hypervisor.machine_type);
+  vm.accel = hypervisor::Accel::kTcg;
+  vm.memory_mib = c.hypervisor.default_memory;
+  vm.kernel = c.hypervisor.kernel;
+  vm.initrd = initrd;
+  return vm;
 }
 
 // A pid of 0 means "never started" (kill(0, 0) would ask about our own process group).
