@@ -18,9 +18,11 @@
 #include "agent/init/mounts.h"
 #include "agent/init/power.h"
 #include "agent/init/reaper.h"
+#include "agent/network/netlink_network.h"
 #include "agent/rpc/agent_service.h"
 #include "agent/rpc/container_service.h"
 #include "agent/rpc/health_service.h"
+#include "agent/rpc/network_service.h"
 #include "agent/sandbox.h"
 #include "agent/serial_relay.h"
 #include "common/fs.h"
@@ -139,11 +141,16 @@ Result<void> boot_and_serve() {
 
   RealGuestOs os;
   Sandbox sandbox(os);
+  // Before the server, which must not outlive it. Without a netlink socket the
+  // network RPCs stay UNIMPLEMENTED: containers without a network still run.
+  Result<std::unique_ptr<network::NetlinkGuestNetwork>> net = network::NetlinkGuestNetwork::open();
+  if (!net) log::warn("network RPCs unavailable: {}", net.error().message());
   ttrpc::Server server;
   register_health_service(server);
   register_agent_service(server, sandbox);
   container::Engine engine(*reaper);
   register_container_service(server, engine);
+  if (net) register_network_service(server, **net);
   // Last: the serial port appears only once the host has answered the console
   // driver, and the setup above runs meanwhile.
   KATA_ASSIGN_OR_RETURN(Channel channel, choose_channel(opts.channel));

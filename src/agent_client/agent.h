@@ -80,6 +80,16 @@ class Agent {
   virtual Result<void> update_container(const grpc::UpdateContainerRequest& req) = 0;
   // Blocks until a container of the sandbox hits its memory limit; its id.
   virtual Result<std::string> get_oom_event() = 0;
+
+  // The guest's network (docs/guest-network.md). update_interface finds the NIC
+  // by hwAddr, else by device (its current guest name), and answers it as the
+  // guest now has it; update_routes replaces the routes of the links it names
+  // and answers the whole main table.
+  virtual Result<types::Interface> update_interface(const types::Interface& iface) = 0;
+  virtual Result<grpc::Routes> update_routes(const grpc::Routes& routes) = 0;
+  virtual Result<grpc::Interfaces> list_interfaces() = 0;
+  virtual Result<grpc::Routes> list_routes() = 0;
+  virtual Result<void> add_arp_neighbors(const grpc::ARPNeighbors& neighbors) = 0;
 };
 
 }  // namespace kata::agent_client

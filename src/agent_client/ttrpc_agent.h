@@ -59,6 +59,12 @@ class TtrpcAgent : public Agent {
   Result<void> update_container(const grpc::UpdateContainerRequest& req) override;
   Result<std::string> get_oom_event() override;
 
+  Result<types::Interface> update_interface(const types::Interface& iface) override;
+  Result<grpc::Routes> update_routes(const grpc::Routes& routes) override;
+  Result<grpc::Interfaces> list_interfaces() override;
+  Result<grpc::Routes> list_routes() override;
+  Result<void> add_arp_neighbors(const grpc::ARPNeighbors& neighbors) override;
+
  private:
   // grpc.AgentService/<method> whose answer is Empty; `timeout` zero = no limit.
   template <typename Req>

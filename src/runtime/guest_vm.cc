@@ -100,8 +100,10 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
       guest->release();
       return std::move(shared).error().context(what);
     }
-    vm.shared_fs = true;
+    vm.devices.emplace_back(hypervisor::qemu::SharedFsDevice{});
   }
+  for (const hypervisor::qemu::NetDevice& nic : options.nics) vm.devices.emplace_back(nic);
+  vm.network_namespace_fd = options.network_namespace_fd;
 
   auto started = Clock::now();
   KATA_TRY(guest->start_vmm(vm, options.launch_vmm).context(what));

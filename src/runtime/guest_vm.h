@@ -47,6 +47,11 @@ struct BootOptions {
   // (and then removed at teardown), bind-mounted onto itself as a shared mount, and
   // served by one virtiofsd started before QEMU and stopped after it.
   std::string shared_dir = {};
+  // The VM's NICs, on taps opened in `network_namespace_fd`, where QEMU runs
+  // (runtime/sandbox_network.h). Borrowed until boot() returns. -1: QEMU stays in
+  // the caller's namespace (tests without a network).
+  std::vector<hypervisor::qemu::NetDevice> nics = {};
+  int network_namespace_fd = -1;
   // The seam under the VM: unit tests hand in fakes (runtime/testing/fake_vmm.h).
   VmmFactory launch_vmm = launch_qemu;
   AgentDialer dial_agent = dial_ttrpc_agent;

@@ -10,6 +10,7 @@
 #include "oci/oci.h"
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
+#include "runtime/sandbox_network.h"
 #include "runtime/spec_share.h"
 #include "runtime/vm_sandbox.h"
 
@@ -30,8 +31,12 @@ grpc::Storage shared_fs_storage() {
 
 class VmSandbox final : public Sandbox {
  public:
-  VmSandbox(SandboxOptions options, std::unique_ptr<GuestVm> vm)
-      : options_(std::move(options)), vm_(std::move(vm)), vmm_pid_(vm_->vm().pid()) {}
+  VmSandbox(SandboxOptions options, std::unique_ptr<GuestVm> vm,
+            std::unique_ptr<SandboxNetwork> network)
+      : options_(std::move(options)),
+        vm_(std::move(vm)),
+        network_(std::move(network)),
+        vmm_pid_(vm_->vm().pid()) {}
   ~VmSandbox() override {
     if (vm_) (void)shutdown();
   }
@@ -57,6 +62,10 @@ class VmSandbox final : public Sandbox {
   }
 
   Result<void> create_container(const ContainerConfig& config) override;
+  Result<void> attach_late_network() override {
+    if (!network_ || !vm_) return {};
+    return network_->attach_late(vm_->agent());
+  }
   Result<void> remove_container(const std::string& container_id) override;
   Result<void> shutdown() override;
 
@@ -69,6 +78,8 @@ class VmSandbox final : public Sandbox {
 
   SandboxOptions options_;
   std::unique_ptr<GuestVm> vm_;
+  // Null for a VM booted without one (unit tests on fakes). Torn down after the VM.
+  std::unique_ptr<SandboxNetwork> network_;
   pid_t vmm_pid_;
   // QemuVm is not thread-safe; vm_running(), vm_death() and end_vm() are called
   // from any thread.
@@ -131,6 +142,11 @@ Result<void> VmSandbox::shutdown() {
   // destroy() unmounts whatever is left under the share, rootfs included.
   Result<void> down = vm->destroy();
   containers_.clear();
+  if (network_) {
+    // After QEMU: its taps close with it. What stays is ours on the caller's veths.
+    Result<void> unlinked = network_->teardown();
+    if (down && !unlinked) down = std::move(unlinked);
+  }
   return std::move(down).context("shut down sandbox " + id());
 }
 
@@ -144,19 +160,30 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
   boot.id = options.id;
   boot.run_root = options.run_root;
   boot.shared_dir = resource::sandbox_shared_dir(options.id, options.shared_root);
+  // Before QEMU: it is spawned into the namespace, with the taps made there.
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<SandboxNetwork> network,
+                        SandboxNetwork::open(NetworkOptions{options.network_namespace,
+                                                            config.runtime.internetworking_model})
+                            .context(what));
+  boot.nics = network->nics();
+  boot.network_namespace_fd = network->netns_fd();
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
-  return start_sandbox_on(std::move(vm), options);
+  return start_sandbox_on(std::move(vm), options, std::move(network));
 }
 
 Result<std::unique_ptr<Sandbox>> start_sandbox_on(std::unique_ptr<GuestVm> vm,
-                                                  const SandboxOptions& options) {
+                                                  const SandboxOptions& options,
+                                                  std::unique_ptr<SandboxNetwork> network) {
   const std::string what = "start sandbox " + options.id;
   agent_client::SandboxSpec spec;
   spec.sandbox_id = options.id;
   spec.hostname = options.hostname;
   if (!vm->shared_dir().empty()) spec.storages.push_back(shared_fs_storage());
-  auto sandbox = std::make_unique<VmSandbox>(options, std::move(vm));
+  SandboxNetwork* net = network.get();
+  auto sandbox = std::make_unique<VmSandbox>(options, std::move(vm), std::move(network));
   Result<void> created = sandbox->agent()->create_sandbox(spec);
+  // The guest's interfaces, routes and neighbours, before any container runs.
+  if (created && net) created = net->configure_guest(*sandbox->agent());
   if (!created) return std::move(created).error().context(what);  // ~VmSandbox tears down
   log::info("sandbox {} ready: QEMU pid {}", options.id, sandbox->vmm_pid());
   return std::unique_ptr<Sandbox>(std::move(sandbox));

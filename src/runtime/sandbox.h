@@ -33,6 +33,10 @@ struct SandboxOptions {
   std::string hostname;                          // the guest's; usually the first spec's hostname
   std::string run_root = kDefaultRunRoot;        // run dir = run_root/id (QEMU, sockets, state)
   std::string shared_root = kDefaultSharedRoot;  // shared dir = shared_root/id (virtio-fs)
+  // The network namespace the caller prepared (CNI's, podman's): a path to an
+  // nsfs file. "" = a fresh one of the sandbox's own. QEMU runs in it, and its
+  // interfaces are carried into the guest (runtime/sandbox_network.h).
+  std::string network_namespace;
 };
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its
@@ -64,6 +68,10 @@ class Sandbox {
   // the guest and creates the container there (its init not started yet).
   // On failure nothing of the container remains.
   virtual Result<void> create_container(const ContainerConfig& config) = 0;
+  // Carries into the guest an interface that appeared in the sandbox's network
+  // namespace after boot (`ctr run --cni` adds it once the task exists), on the
+  // NIC provisioned at boot for it. Nothing new: ok. Called before each Start.
+  virtual Result<void> attach_late_network() = 0;
   // RemoveContainer in the guest (kills what still runs), then unmounts the
   // container's rootfs from the share. Also works when the VM is gone.
   virtual Result<void> remove_container(const std::string& container_id) = 0;

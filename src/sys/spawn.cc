@@ -1,6 +1,7 @@
 // Process::spawn: fork + exec with the child's failures reported over a pipe.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,7 +22,15 @@ namespace kata::sys {
 namespace {
 
 // What the child writes to the error pipe when a step before exec fails.
-enum class Stage : int { kSignals, kProcessGroup, kRedirect, kChdir, kCapabilities, kExec };
+enum class Stage : int {
+  kSignals,
+  kProcessGroup,
+  kRedirect,
+  kChdir,
+  kNetworkNamespace,
+  kCapabilities,
+  kExec
+};
 struct ChildFailure {
   Stage stage;
   int err;
@@ -42,6 +51,7 @@ struct Prepared {
   const char* cwd = nullptr;
   bool own_group = false;
   int last_cap = -1;  // >= 0: drop capabilities 0..last_cap before exec (read before fork)
+  int netns = -1;     // >= 0: setns() into it (before the capabilities go)
 };
 
 std::vector<char*> c_pointers(std::vector<std::string>& strings) {
@@ -104,6 +114,7 @@ Result<Prepared> prepare(const SpawnOptions& o) {
   p.moved.assign(p.source.size(), -1);
   if (!o.cwd.empty()) p.cwd = o.cwd.c_str();
   p.own_group = o.new_process_group;
+  p.netns = o.network_namespace_fd;
   if (o.drop_capabilities) {
     KATA_ASSIGN_OR_RETURN(p.last_cap, read_last_cap());
   }
@@ -127,6 +138,9 @@ Result<Prepared> prepare(const SpawnOptions& o) {
   // Ignored signals survive exec; QEMU must not inherit e.g. our SIG_IGN for SIGPIPE.
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
   if (p.own_group && ::setpgid(0, 0) != 0) child_fail(pipe_fd, Stage::kProcessGroup);
+  // Before the fds are shuffled onto 0, 1, 2, 3...: the namespace fd may be one of those.
+  if (p.netns >= 0 && ::setns(p.netns, CLONE_NEWNET) != 0)
+    child_fail(pipe_fd, Stage::kNetworkNamespace);
   // The error pipe and every source move above the target fds first, so that no dup2
   // clobbers one still needed (e.g. out=fd(2), err=fd(1)).
   const int targets = static_cast<int>(p.source.size());
@@ -161,6 +175,8 @@ Error failure_error(const ChildFailure& f, const Prepared& p) {
       return Error::from_errno(f.err, "redirect stdio in child");
     case Stage::kChdir:
       return Error::from_errno(f.err, fmt_path("chdir", p.cwd));
+    case Stage::kNetworkNamespace:
+      return Error::from_errno(f.err, "enter network namespace in child");
     case Stage::kCapabilities:
       return Error::from_errno(f.err, "drop capabilities in child");
     case Stage::kExec:

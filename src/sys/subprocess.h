@@ -63,6 +63,9 @@ struct SpawnOptions {
   // the whole bounding set). For a helper such as QEMU that needs only files it can
   // open as their owner. Fails the spawn if the caller, as root, cannot drop them.
   bool drop_capabilities = false;
+  // A network namespace (an open nsfs fd, borrowed) the child enters before exec,
+  // so that QEMU opens its sockets and taps there; -1: the parent's.
+  int network_namespace_fd = -1;
 };
 
 struct ExitStatus {

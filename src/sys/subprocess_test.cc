@@ -2,12 +2,15 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include "common/fs.h"
 #include "common/strings.h"
@@ -224,6 +227,58 @@ TEST(SubprocessTest, DropCapabilitiesLeavesTheChildNone) {
         << set << " in\n"
         << r->out;
   }
+}
+
+}  // namespace
+}  // namespace kata::sys
+
+namespace kata::sys {
+namespace {
+
+std::string link_of(const std::string& path) {
+  char buf[64] = {};
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST(SubprocessTest, ChildEntersTheNetworkNamespaceItIsGiven) {
+  if (::geteuid() != 0) GTEST_SKIP() << "a new network namespace needs root";
+  UniqueFd ns;
+  std::thread([&ns] {
+    // The thread's own namespace; it ends with the thread, the fd keeps it.
+    if (::unshare(CLONE_NEWNET) == 0) ns.reset(::open("/proc/thread-self/ns/net", O_RDONLY));
+  }).join();
+  ASSERT_TRUE(ns) << "unshare(CLONE_NEWNET)";
+  struct stat want {};
+  ASSERT_EQ(::fstat(ns.get(), &want), 0);
+  SpawnOptions o = sh("readlink /proc/self/ns/net");
+  o.network_namespace_fd = ns.get();
+  auto r = run_capture(o, std::chrono::seconds(10));
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->out, "net:[" + std::to_string(want.st_ino) + "]\n");
+  EXPECT_NE(r->out, link_of("/proc/self/ns/net") + "\n") << "ours is untouched";
+
+  // The namespace fd where an extra fd goes (3): it is entered before the shuffle.
+  UniqueFd saved(::fcntl(3, F_DUPFD_CLOEXEC, 10));  // whatever the process had there
+  ASSERT_EQ(::dup2(ns.get(), 3), 3);
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  o.extra_fds = {devnull.get()};
+  o.network_namespace_fd = 3;
+  auto low = run_capture(o, std::chrono::seconds(10));
+  if (saved)
+    ::dup2(saved.get(), 3);
+  else
+    ::close(3);
+  ASSERT_TRUE(low) << low.error().message();
+  EXPECT_EQ(low->out, "net:[" + std::to_string(want.st_ino) + "]\n");
+  o.extra_fds.clear();
+
+  UniqueFd not_a_namespace(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  o.network_namespace_fd = not_a_namespace.get();
+  auto refused = Process::spawn(o);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("enter network namespace in child"), std::string::npos)
+      << refused.error().message();
 }
 
 }  // namespace

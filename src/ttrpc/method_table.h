@@ -1,5 +1,7 @@
 #pragma once
 
+#include <fmt/format.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -10,6 +12,11 @@
 #include "ttrpc/server.h"
 
 namespace kata::ttrpc {
+
+// What a call to a method nobody registered gets.
+inline Error not_implemented(std::string_view service, std::string_view method) {
+  return Error(Code::kUnimplemented, fmt::format("{}/{} is not implemented", service, method));
+}
 
 // Handlers keyed by service and method. Lookups hand out shared pointers, so a
 // handler replaced while a call runs stays alive until that call returns.

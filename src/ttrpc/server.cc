@@ -150,6 +150,12 @@ void Server::register_method(std::string service, std::string method, Handler ha
   impl_->methods.add(service, method, std::move(handler));
 }
 
+Result<std::string> Server::call(const CallContext& ctx, std::string_view payload) const {
+  std::shared_ptr<const Handler> handler = impl_->methods.find(ctx.service, ctx.method);
+  if (!handler) return not_implemented(ctx.service, ctx.method);
+  return (*handler)(ctx, payload);
+}
+
 Result<void> Server::serve_connection(UniqueFd fd) {
   KATA_TRY(impl_->ready());
   if (!fd) return Error(Code::kInvalidArgument, "serve connection: invalid fd");

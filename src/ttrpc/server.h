@@ -62,6 +62,11 @@ class Server {
                     });
   }
 
+  // Runs the handler of ctx.service/ctx.method in the calling thread, as a
+  // connection would (UNIMPLEMENTED when there is none): for callers in the
+  // same process, such as fuzzers, that have no socket to send through.
+  Result<std::string> call(const CallContext& ctx, std::string_view payload) const;
+
   // Serves one connected stream (a unix socket, a vsock, a virtio-serial port)
   // until the peer closes it or sends a frame that cannot be decoded. Blocks.
   // Returns ok on a clean close.

@@ -145,8 +145,7 @@ Status ServerConnection::check_stream_id(uint32_t stream_id) {
 void ServerConnection::dispatch(const ::ttrpc::Request& request, uint32_t stream_id) {
   std::shared_ptr<const Handler> handler = methods_.find(request.service(), request.method());
   if (!handler) {
-    reply(stream_id, Error(Code::kUnimplemented, fmt::format("{}/{} is not implemented",
-                                                             request.service(), request.method())));
+    reply(stream_id, not_implemented(request.service(), request.method()));
     return;
   }
   auto call = std::make_shared<Call>();

@@ -114,6 +114,20 @@ TEST_F(ServerTest, UnknownServiceOrMethodIsUnimplemented) {
   }
 }
 
+TEST_F(ServerTest, InProcessCallRunsTheHandlerAsAConnectionWould) {
+  CallContext ctx;
+  ctx.service = "test.Echo";
+  ctx.method = "Echo";
+  Result<std::string> echoed = server_.call(ctx, "ping");
+  ASSERT_TRUE(echoed) << echoed.error().message();
+  EXPECT_EQ(*echoed, "ping");
+  ctx.method = "Nope";
+  Result<std::string> unknown = server_.call(ctx, "ping");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code(), Code::kUnimplemented);
+  EXPECT_EQ(unknown.error().message(), "test.Echo/Nope is not implemented");
+}
+
 TEST_F(ServerTest, HandlerErrorBecomesStatusWithCodeAndMessage) {
   server_.register_method("test.Fail", "NotFound", [](const CallContext&, std::string_view) {
     return Result<std::string>(Error(Code::kNotFound, "container abc not found"));

@@ -1,31 +1,17 @@
 #include "agent/container/cgroup.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 
 #include "agent/container/device_filter.h"
-#include "common/fs.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "common/unique_fd.h"
 
 namespace kata::agent::container {
 namespace {
-
-Result<void> write_value(const std::string& path, std::string_view value) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno(errno, fmt_path("open", path));
-  if (::write(fd.get(), value.data(), value.size()) < 0) {
-    return Error::from_errno(errno, "write " + std::string(value) + " to `" + path + "`");
-  }
-  return {};
-}
 
 uint64_t to_u64(std::string_view s) {
   uint64_t v = 0;
@@ -34,8 +20,8 @@ uint64_t to_u64(std::string_view s) {
 }
 
 // "max" -> 0 (no limit).
-uint64_t read_limit(const std::string& path) {
-  Result<std::string> text = fs::read_file(path);
+uint64_t read_limit(ContainerOs& os, const std::string& path) {
+  Result<std::string> text = os.read_file(path);
   if (!text) return 0;
   std::string_view t = trim(*text);
   return t == "max" ? 0 : to_u64(t);
@@ -43,9 +29,9 @@ uint64_t read_limit(const std::string& path) {
 
 // Enables kControllers in `dir`'s cgroup.subtree_control, each on its own
 // (one the kernel lacks must not stop the others).
-void enable_controllers(const std::string& dir) {
+void enable_controllers(ContainerOs& os, const std::string& dir) {
   for (const char* c : kControllers) {
-    (void)write_value(dir + "/cgroup.subtree_control", std::string("+") + c);
+    (void)os.write_file(dir + "/cgroup.subtree_control", std::string("+") + c);
   }
 }
 
@@ -118,30 +104,32 @@ uint64_t workload_task_limit(uint64_t pid_max, uint64_t threads_max, uint64_t re
 }
 
 // Best effort: a cgroup tree without the pids controller (a test's) has no pids.max.
-void limit_top_level_tasks(const std::string& dir) {
-  Result<std::string> pid_max = fs::read_file("/proc/sys/kernel/pid_max");
-  Result<std::string> threads_max = fs::read_file("/proc/sys/kernel/threads-max");
-  if (!pid_max || !threads_max || !fs::exists(dir + "/pids.max")) return;
+void limit_top_level_tasks(ContainerOs& os, const std::string& dir) {
+  Result<std::string> pid_max = os.read_file("/proc/sys/kernel/pid_max");
+  Result<std::string> threads_max = os.read_file("/proc/sys/kernel/threads-max");
+  if (!pid_max || !threads_max || !os.exists(dir + "/pids.max")) return;
   uint64_t limit =
       workload_task_limit(to_u64(trim(*pid_max)), to_u64(trim(*threads_max)), kAgentTaskReserve);
-  Result<void> set = write_value(dir + "/pids.max", std::to_string(limit));
+  Result<void> set = os.write_file(dir + "/pids.max", std::to_string(limit));
   if (!set) log::warn("{}", set.error().message());
 }
 
-Result<Cgroup> Cgroup::create(const std::string& root, const std::string& relative) {
+Result<Cgroup> Cgroup::create(ContainerOs& os, const std::string& root,
+                              const std::string& relative) {
   std::string dir = root;
   bool top_level = true;
   for (const std::string& part : split(relative, '/')) {
-    enable_controllers(dir);
+    enable_controllers(os, dir);
     dir += "/" + part;
-    if (::mkdir(dir.c_str(), 0755) == 0) {
-      if (top_level) limit_top_level_tasks(dir);
-    } else if (errno != EEXIST) {
-      return Error::from_errno(errno, fmt_path("create cgroup", dir));
+    Result<void> made = os.make_dir(dir);
+    if (made) {
+      if (top_level) limit_top_level_tasks(os, dir);
+    } else if (made.error().sys_errno() != EEXIST) {
+      return std::move(made).error().context("create cgroup");
     }
     top_level = false;
   }
-  return Cgroup(root, dir);
+  return Cgroup(os, root, dir);
 }
 
 Result<void> Cgroup::apply(const Resources& r) const {
@@ -151,7 +139,7 @@ Result<void> Cgroup::apply(const Resources& r) const {
     }
   }
   for (const auto& [file, value] : cgroup_writes(r)) {
-    KATA_TRY(write_value(dir_ + "/" + file, value).context("apply cgroup limits"));
+    KATA_TRY(os_->write_file(dir_ + "/" + file, value).context("apply cgroup limits"));
   }
   return {};
 }
@@ -159,19 +147,19 @@ Result<void> Cgroup::apply(const Resources& r) const {
 Result<void> Cgroup::restrict_devices(const std::vector<DeviceRule>& rules) const {
   Result<std::vector<bpf_insn>> program = device_filter_program(with_default_device_rules(rules));
   if (!program) return std::move(program).error().context("device cgroup");
-  return attach_device_filter(dir_, *program).context("device cgroup");
+  return os_->attach_device_filter(dir_, *program).context("device cgroup");
 }
 
 Result<std::vector<pid_t>> Cgroup::pids() const {
-  KATA_ASSIGN_OR_RETURN(std::string text, fs::read_file(dir_ + "/cgroup.procs"));
+  KATA_ASSIGN_OR_RETURN(std::string text, os_->read_file(dir_ + "/cgroup.procs"));
   std::vector<pid_t> out;
   for (const std::string& line : split(text, '\n')) out.push_back(static_cast<pid_t>(to_u64(line)));
   return out;
 }
 
 Result<void> Cgroup::signal_all(int sig) const {
-  if (sig == SIGKILL && fs::exists(dir_ + "/cgroup.kill"))
-    return write_value(dir_ + "/cgroup.kill", "1");
+  if (sig == SIGKILL && os_->exists(dir_ + "/cgroup.kill"))
+    return os_->write_file(dir_ + "/cgroup.kill", "1");
   KATA_ASSIGN_OR_RETURN(std::vector<pid_t> pids, this->pids());
   for (pid_t pid : pids) {
     if (::kill(pid, sig) != 0 && errno != ESRCH)
@@ -181,36 +169,36 @@ Result<void> Cgroup::signal_all(int sig) const {
 }
 
 Result<void> Cgroup::freeze(bool frozen) const {
-  return write_value(dir_ + "/cgroup.freeze", frozen ? "1" : "0");
+  return os_->write_file(dir_ + "/cgroup.freeze", frozen ? "1" : "0");
 }
 
 Result<CgroupStats> Cgroup::stats() const {
   CgroupStats s;
-  if (Result<std::string> t = fs::read_file(dir_ + "/cpu.stat")) s.cpu = parse_flat_keyed(*t);
-  if (Result<std::string> t = fs::read_file(dir_ + "/memory.stat")) s.memory = parse_flat_keyed(*t);
-  if (Result<std::string> t = fs::read_file(dir_ + "/memory.current"))
+  if (Result<std::string> t = os_->read_file(dir_ + "/cpu.stat")) s.cpu = parse_flat_keyed(*t);
+  if (Result<std::string> t = os_->read_file(dir_ + "/memory.stat"))
+    s.memory = parse_flat_keyed(*t);
+  if (Result<std::string> t = os_->read_file(dir_ + "/memory.current"))
     s.memory_current = to_u64(trim(*t));
-  if (Result<std::string> t = fs::read_file(dir_ + "/memory.events"))
+  if (Result<std::string> t = os_->read_file(dir_ + "/memory.events"))
     s.memory_failcnt = parse_flat_keyed(*t)["max"];
-  s.memory_max = read_limit(dir_ + "/memory.max");
-  if (Result<std::string> t = fs::read_file(dir_ + "/pids.current"))
+  s.memory_max = read_limit(*os_, dir_ + "/memory.max");
+  if (Result<std::string> t = os_->read_file(dir_ + "/pids.current"))
     s.pids_current = to_u64(trim(*t));
-  s.pids_max = read_limit(dir_ + "/pids.max");
+  s.pids_max = read_limit(*os_, dir_ + "/pids.max");
   return s;
 }
 
 Result<uint64_t> Cgroup::oom_kills() const {
-  KATA_ASSIGN_OR_RETURN(std::string text, fs::read_file(dir_ + "/memory.events"));
+  KATA_ASSIGN_OR_RETURN(std::string text, os_->read_file(dir_ + "/memory.events"));
   return parse_flat_keyed(text)["oom_kill"];
 }
 
 Result<void> Cgroup::remove() const {
-  if (::rmdir(dir_.c_str()) != 0 && errno != ENOENT)
-    return Error::from_errno(errno, fmt_path("remove cgroup", dir_));
+  KATA_TRY(os_->remove_dir(dir_).context("remove cgroup"));
   std::string parent = dir_.substr(0, dir_.find_last_of('/'));
   // Best effort: a sibling keeps its parent busy, which is fine.
   while (parent.size() > root_.size() && parent.find('/', root_.size() + 1) != std::string::npos &&
-         ::rmdir(parent.c_str()) == 0) {
+         os_->remove_dir(parent)) {
     parent = parent.substr(0, parent.find_last_of('/'));
   }
   return {};

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/container/container_os.h"
 #include "agent/container/spec.h"
 #include "common/result.h"
 
@@ -51,7 +52,9 @@ class Cgroup {
   // Creates root/relative (and parents), enabling kControllers on the way. A
   // top-level directory it creates gets pids.max = workload_task_limit(...,
   // kAgentTaskReserve): a fork bomb stops there, and the agent keeps threads.
-  static Result<Cgroup> create(const std::string& root, const std::string& relative);
+  // Every file access goes through `os`, which must outlive the Cgroup.
+  static Result<Cgroup> create(ContainerOs& os, const std::string& root,
+                               const std::string& relative);
 
   const std::string& dir() const { return dir_; }
   Result<void> apply(const Resources& r) const;
@@ -69,7 +72,9 @@ class Cgroup {
   Result<void> remove() const;
 
  private:
-  Cgroup(std::string root, std::string dir) : root_(std::move(root)), dir_(std::move(dir)) {}
+  Cgroup(ContainerOs& os, std::string root, std::string dir)
+      : os_(&os), root_(std::move(root)), dir_(std::move(dir)) {}
+  ContainerOs* os_;
   std::string root_;
   std::string dir_;
 };

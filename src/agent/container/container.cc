@@ -5,7 +5,6 @@
 
 #include <thread>
 
-#include "agent/container/launcher.h"
 #include "agent/container/signal_grace.h"
 #include "common/log.h"
 #include "common/unique_fd.h"
@@ -37,12 +36,13 @@ Result<void> remove_cgroup(const Cgroup& cgroup) {
 
 }  // namespace
 
-Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerSpec spec,
+Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerOs& os,
+                                                     ContainerSpec spec,
                                                      const std::string& cgroup_root,
                                                      const ttrpc::CancelToken* cancel) {
   KATA_ASSIGN_OR_RETURN(std::string rel, cgroup_relative_path(spec.cgroups_path, spec.id));
-  KATA_ASSIGN_OR_RETURN(Cgroup cgroup, Cgroup::create(cgroup_root, rel));
-  std::shared_ptr<Container> c(new Container(reaper, std::move(spec), std::move(cgroup)));
+  KATA_ASSIGN_OR_RETURN(Cgroup cgroup, Cgroup::create(os, cgroup_root, rel));
+  std::shared_ptr<Container> c(new Container(reaper, os, std::move(spec), std::move(cgroup)));
   // Before the init joins the cgroup: nothing of the container runs unfiltered.
   Result<void> limited = c->cgroup_.apply(c->spec_.resources);
   if (limited) limited = c->cgroup_.restrict_devices(c->spec_.resources.devices);
@@ -58,9 +58,9 @@ Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerSp
   c->init_ = std::make_shared<Process>("", std::move(*io));
   InitConfig config{InitMode::kCreate, c->spec_, 0, c->cgroup_.dir()};
   Result<Launched> launched =
-      launch_init(reaper, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
-                  c->init_->io().child_stdio(), config,
-                  [p = c->init_](pid_t, int status) { p->on_exit(status); });
+      os.launch_init(reaper, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
+                     c->init_->io().child_stdio(), config,
+                     [p = c->init_](pid_t, int status) { p->on_exit(status); });
   c->init_->io().close_child_side();
   if (!launched) {
     // No init to wait for (launch_init killed it if it got that far).
@@ -120,8 +120,8 @@ Result<void> Container::exec(const std::string& exec_id, const ProcessSpec& proc
   config.spec.id = spec_.id;
   config.spec.process = process;
   config.spec.seccomp = spec_.seccomp;
-  Result<Launched> launched = launch_init(reaper_, 0, proc->io().child_stdio(), config,
-                                          [proc](pid_t, int status) { proc->on_exit(status); });
+  Result<Launched> launched = os_.launch_init(reaper_, 0, proc->io().child_stdio(), config,
+                                              [proc](pid_t, int status) { proc->on_exit(status); });
   proc->io().close_child_side();
   if (!launched) return std::move(launched).error();
   proc->set_pid(launched->pid);

@@ -23,7 +23,9 @@ class Container {
   // Creates the cgroup, clones the init into new mount, pid, ipc and uts
   // namespaces and waits until it has set the container up. The init then
   // waits for start(). On failure nothing of the container is left.
-  static Result<std::shared_ptr<Container>> create(Reaper& reaper, ContainerSpec spec,
+  // `os` must outlive the container.
+  static Result<std::shared_ptr<Container>> create(Reaper& reaper, ContainerOs& os,
+                                                   ContainerSpec spec,
                                                    const std::string& cgroup_root,
                                                    const ttrpc::CancelToken* cancel);
   ~Container();
@@ -44,12 +46,13 @@ class Container {
   Result<void> destroy(std::chrono::seconds timeout);
 
  private:
-  Container(Reaper& reaper, ContainerSpec spec, Cgroup cgroup)
-      : reaper_(reaper), spec_(std::move(spec)), cgroup_(std::move(cgroup)) {}
+  Container(Reaper& reaper, ContainerOs& os, ContainerSpec spec, Cgroup cgroup)
+      : reaper_(reaper), os_(os), spec_(std::move(spec)), cgroup_(std::move(cgroup)) {}
   std::vector<std::shared_ptr<Process>> all_processes() const;
   std::chrono::steady_clock::time_point started_at() const;
 
   Reaper& reaper_;
+  ContainerOs& os_;
   const ContainerSpec spec_;
   const Cgroup cgroup_;
   std::shared_ptr<Process> init_;

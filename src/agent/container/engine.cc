@@ -9,8 +9,8 @@ namespace {
 constexpr auto kOomPoll = std::chrono::milliseconds(200);
 }  // namespace
 
-Engine::Engine(Reaper& reaper, std::string cgroup_root)
-    : reaper_(reaper), cgroup_root_(std::move(cgroup_root)) {
+Engine::Engine(Reaper& reaper, std::string cgroup_root, ContainerOs& os)
+    : reaper_(reaper), os_(os), cgroup_root_(std::move(cgroup_root)) {
   Result<std::unique_ptr<FileChangeWatch>> watch = FileChangeWatch::start([this] {
     // Under the lock, so that a waiter between its check and its wait does not miss it.
     std::lock_guard lock(mu_);
@@ -58,7 +58,7 @@ Result<void> Engine::create(ContainerSpec spec, const ttrpc::CancelToken* cancel
     containers_[id] = nullptr;
   }
   Result<std::shared_ptr<Container>> c =
-      Container::create(reaper_, std::move(spec), cgroup_root_, cancel);
+      Container::create(reaper_, os_, std::move(spec), cgroup_root_, cancel);
   std::lock_guard lock(mu_);
   if (!c) {
     containers_.erase(id);

@@ -20,7 +20,9 @@ namespace kata::agent::container {
 
 class Engine {
  public:
-  explicit Engine(Reaper& reaper, std::string cgroup_root = kCgroupRoot);
+  // `os` must outlive the engine.
+  explicit Engine(Reaper& reaper, std::string cgroup_root = kCgroupRoot,
+                  ContainerOs& os = real_container_os());
   ~Engine();
 
   // Create, start and exec wait for the container init; `cancel` ends the wait
@@ -58,6 +60,7 @@ class Engine {
   void collect_ooms_locked();
 
   Reaper& reaper_;
+  ContainerOs& os_;
   const std::string cgroup_root_;
   mutable std::mutex mu_;
   // nullptr: an id reserved by a create in progress.

@@ -1,84 +1,90 @@
 // libFuzzer target for the agent's container RPCs: the host (and whoever
-// controls it) is untrusted from the guest's side (issue 10). The first byte
-// picks CreateContainer, ExecProcess, UpdateContainer or SignalProcess; the
-// rest is that request's protobuf, decoded as the ttRPC server does.
-//
-// Only the conversion layer (request -> engine spec, resources -> cgroup
-// files, cgroup paths) is driven, not container::Engine: the engine is a
-// concrete class that clones, mounts and writes cgroups on the running
-// system, and FakeGuestOs stands in only for the agent's sandbox-level calls.
+// controls it) is untrusted from the guest's side (issue 10). An input is a
+// short session of calls, each
+//   [method byte][payload length, u16 little endian][payload]
+// whose payload goes, as a ttRPC connection would hand it over, to the
+// handlers the agent registers, and through them into a real container
+// Engine. Only the system below the engine is fake (FakeContainerOs: an
+// in-memory cgroupfs, and inits that speak the init protocol over real
+// `sleep` workloads), so that a session cannot touch this machine.
+// A fresh engine per input; its destructor removes every container, and the
+// fake's then joins every thread and kills every workload left.
 #include <google/protobuf/stubs/logging.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <iterator>
+#include <memory>
+#include <string>
 #include <string_view>
 
-#include "agent.pb.h"
-#include "agent/container/cgroup.h"
-#include "agent/rpc/container_convert.h"
-#include "common/id.h"
+#include "agent/container/engine.h"
+#include "agent/init/reaper.h"
+#include "agent/rpc/container_service.h"
+#include "agent/testing/fake_container_os.h"
+#include "common/log.h"
+#include "ttrpc/server.h"
 
 namespace {
 
 using namespace kata;
 
-template <typename Req>
-bool parse(std::string_view payload, Req& req) {
-  return req.ParseFromArray(payload.data(), static_cast<int>(payload.size()));
+constexpr size_t kMaxCalls = 16;
+constexpr char kRoot[] = "/fuzz/cgroup";
+
+// Blocking calls (waits, reads, the OOM poll) get a token cancelled from the
+// start: they answer with what is there now instead of waiting for a
+// workload that never exits by itself. Create, start and exec get none: the
+// fake init answers them at once, and a cancel would undo them.
+constexpr const char* kMethods[] = {
+    "CreateContainer", "StartContainer",  "ExecProcess",     "SignalProcess",
+    "WaitProcess",     "ReadStdout",      "ReadStderr",      "WriteStdin",
+    "CloseStdin",      "TtyWinResize",    "RemoveContainer", "StatsContainer",
+    "PauseContainer",  "ResumeContainer", "UpdateContainer", "GetOOMEvent",
+};
+bool waits_for_the_workload(std::string_view method) {
+  return method != "CreateContainer" && method != "StartContainer" && method != "ExecProcess";
 }
 
-void create(std::string_view payload) {
-  grpc::CreateContainerRequest req;
-  if (!parse(payload, req)) return;
-  if (!validate_id(req.container_id())) return;  // the engine's first check
-  Result<agent::container::ContainerSpec> spec = agent::to_container_spec(req);
-  if (!spec) return;
-  (void)agent::container::cgroup_relative_path(spec->cgroups_path, spec->id);
-  (void)agent::container::cgroup_writes(spec->resources);
-}
-
-void exec(std::string_view payload) {
-  grpc::ExecProcessRequest req;
-  if (!parse(payload, req)) return;
-  (void)agent::to_process_spec(req.process(), req.string_user());
-}
-
-void update(std::string_view payload) {
-  grpc::UpdateContainerRequest req;
-  if (!parse(payload, req)) return;
-  (void)agent::container::cgroup_writes(agent::to_resources(req.resources()));
-}
-
-void signal(std::string_view payload) {
-  grpc::SignalProcessRequest req;
-  if (!parse(payload, req)) return;
-  (void)validate_id(req.container_id());
-}
+agent::Reaper* reaper = nullptr;
 
 }  // namespace
 
+// Before libFuzzer starts its threads: the reaper blocks SIGCHLD in this thread,
+// and only threads started after inherit the mask (a thread with SIGCHLD open
+// would swallow the signal, and the reaper would never see an exit).
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  log::set_level(log::Level::kError);        // each failed call would log a line
+  google::protobuf::SetLogHandler(nullptr);  // as would each string that is not UTF-8
+  auto started = agent::Reaper::start();
+  if (!started) std::abort();
+  reaper = started->release();
+  return 0;
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const bool quiet = [] {
-    google::protobuf::SetLogHandler(nullptr);  // a line per string that is not UTF-8
-    return true;
-  }();
-  (void)quiet;
-  if (size == 0) return 0;
-  std::string_view payload(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
-    case 0:
-      create(payload);
-      break;
-    case 1:
-      exec(payload);
-      break;
-    case 2:
-      update(payload);
-      break;
-    default:
-      signal(payload);
-      break;
+  auto os = std::make_unique<agent::testing::FakeContainerOs>(kRoot);
+  auto engine = std::make_unique<agent::container::Engine>(*reaper, kRoot, *os);
+  ttrpc::Server server;
+  agent::register_container_service(server, *engine);
+  auto cancelled = std::make_shared<ttrpc::CancelToken>();
+  cancelled->cancel();
+
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  for (size_t calls = 0; calls < kMaxCalls && in.size() >= 3; ++calls) {
+    const char* method = kMethods[static_cast<uint8_t>(in[0]) % std::size(kMethods)];
+    size_t len =
+        static_cast<uint8_t>(in[1]) | (static_cast<size_t>(static_cast<uint8_t>(in[2])) << 8);
+    in.remove_prefix(3);
+    std::string_view payload = in.substr(0, len);
+    in.remove_prefix(payload.size());
+    ttrpc::CallContext ctx;
+    ctx.service = "grpc.AgentService";
+    ctx.method = method;
+    if (waits_for_the_workload(method)) ctx.cancel = cancelled;
+    (void)server.call(ctx, payload);
   }
+  engine.reset();  // removes what the session created, before the fake goes
   return 0;
 }

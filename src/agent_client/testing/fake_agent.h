@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -33,6 +35,11 @@ class FakeAgent : public Agent {
   // Checks get no answer: each blocks until disconnect() or its timeout
   // (DEADLINE_EXCEEDED), as a check of a hung guest does.
   bool hang_check = false;
+  // The network calls.
+  Code fail_update_interface = Code::kOk;
+  Code fail_update_routes = Code::kOk;
+  Code fail_list_interfaces = Code::kOk;
+  Code fail_add_arp_neighbors = Code::kOk;
 
   // --- What the test does to the guest ---
   void emit_stdout(const std::string& cid, const std::string& exec, const std::string& data) {
@@ -70,7 +77,36 @@ class FakeAgent : public Agent {
     ooms_.clear();
   }
 
+  // The guest's NICs and main table, as list_interfaces and list_routes
+  // answer them; update_interface and update_routes change them as the agent
+  // would.
+  void set_guest_interfaces(grpc::Interfaces interfaces) {
+    std::lock_guard lock(mu_);
+    guest_interfaces_ = std::move(interfaces);
+  }
+  void set_guest_routes(grpc::Routes routes) {
+    std::lock_guard lock(mu_);
+    guest_routes_ = std::move(routes);
+  }
+
   // --- Observations ---
+  // The network requests, in order.
+  std::vector<types::Interface> interface_updates() {
+    std::lock_guard lock(mu_);
+    return interface_updates_;
+  }
+  std::vector<grpc::Routes> route_updates() {
+    std::lock_guard lock(mu_);
+    return route_updates_;
+  }
+  std::vector<grpc::ARPNeighbors> neighbor_adds() {
+    std::lock_guard lock(mu_);
+    return neighbor_adds_;
+  }
+  grpc::Interfaces guest_interfaces() {
+    std::lock_guard lock(mu_);
+    return guest_interfaces_;
+  }
   std::vector<std::string> calls() {
     std::lock_guard lock(mu_);
     return calls_;
@@ -231,6 +267,58 @@ class FakeAgent : public Agent {
     return cid;
   }
 
+  // Finds the NIC as the agent does (hwAddr, else device) and applies the
+  // request to it. A NIC it does not know is taken as one the guest has: the
+  // request comes back as the answer, so tests that do not script NICs pass.
+  Result<types::Interface> update_interface(const types::Interface& iface) override {
+    std::lock_guard lock(mu_);
+    const std::string& label = !iface.name().empty() ? iface.name() : iface.hwaddr();
+    KATA_TRY(record("update_interface " + label, fail_update_interface));
+    interface_updates_.push_back(iface);
+    types::Interface* nic = find_nic(iface);
+    types::Interface answer = nic != nullptr ? *nic : types::Interface();
+    if (!iface.name().empty()) answer.set_name(iface.name());
+    answer.set_device(answer.name());
+    if (!iface.hwaddr().empty()) answer.set_hwaddr(lower(iface.hwaddr()));
+    if (iface.mtu() != 0) answer.set_mtu(iface.mtu());
+    *answer.mutable_ipaddresses() = iface.ipaddresses();
+    if (nic != nullptr) *nic = answer;
+    return answer;
+  }
+  Result<grpc::Routes> update_routes(const grpc::Routes& routes) override {
+    std::lock_guard lock(mu_);
+    KATA_TRY(record("update_routes " + std::to_string(routes.routes_size()), fail_update_routes));
+    route_updates_.push_back(routes);
+    auto named = [&](const types::Route& r) {
+      return std::any_of(routes.routes().begin(), routes.routes().end(),
+                         [&](const types::Route& n) { return n.device() == r.device(); });
+    };
+    grpc::Routes table;
+    for (const types::Route& r : guest_routes_.routes()) {
+      if (!named(r)) *table.add_routes() = r;
+    }
+    for (const types::Route& r : routes.routes()) *table.add_routes() = r;
+    guest_routes_ = table;
+    return table;
+  }
+  Result<grpc::Interfaces> list_interfaces() override {
+    std::lock_guard lock(mu_);
+    KATA_TRY(record("list_interfaces", fail_list_interfaces));
+    return guest_interfaces_;
+  }
+  Result<grpc::Routes> list_routes() override {
+    std::lock_guard lock(mu_);
+    KATA_TRY(record("list_routes", Code::kOk));
+    return guest_routes_;
+  }
+  Result<void> add_arp_neighbors(const grpc::ARPNeighbors& neighbors) override {
+    std::lock_guard lock(mu_);
+    KATA_TRY(record("add_arp_neighbors " + std::to_string(neighbors.arpneighbors_size()),
+                    fail_add_arp_neighbors));
+    neighbor_adds_.push_back(neighbors);
+    return {};
+  }
+
   grpc::StatsContainerResponse stats;        // what stats_container answers
   grpc::UpdateContainerRequest last_update;  // the last update_container request
   grpc::ExecProcessRequest last_exec() {
@@ -262,6 +350,23 @@ class FakeAgent : public Agent {
     return {};
   }
 
+  static std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }
+
+  types::Interface* find_nic(const types::Interface& iface) {
+    auto& nics = *guest_interfaces_.mutable_interfaces();
+    auto it = std::find_if(nics.begin(), nics.end(), [&](const types::Interface& n) {
+      return !iface.hwaddr().empty() && lower(n.hwaddr()) == lower(iface.hwaddr());
+    });
+    if (it == nics.end() && !iface.device().empty()) {
+      it = std::find_if(nics.begin(), nics.end(),
+                        [&](const types::Interface& n) { return n.name() == iface.device(); });
+    }
+    return it == nics.end() ? nullptr : &*it;
+  }
+
   Result<void> ok_or_gone(const char* call) {
     std::lock_guard lock(mu_);
     return record(call, Code::kOk);
@@ -289,6 +394,11 @@ class FakeAgent : public Agent {
   std::deque<std::string> ooms_;
   std::vector<std::string> calls_;
   grpc::ExecProcessRequest last_exec_;
+  grpc::Interfaces guest_interfaces_;
+  grpc::Routes guest_routes_;
+  std::vector<types::Interface> interface_updates_;
+  std::vector<grpc::Routes> route_updates_;
+  std::vector<grpc::ARPNeighbors> neighbor_adds_;
   bool disconnected_ = false;
 };
 

@@ -115,6 +115,13 @@ std::vector<std::string> BalloonArg::argv() const {
                          ",id=balloon0,free-page-reporting=on,deflate-on-oom=on"};
 }
 
+std::vector<std::string> NetArg::argv() const {
+  std::string device = fmt::format("{},netdev={}", virtio_model("virtio-net", machine), id);
+  if (!mac.empty()) device += ",mac=" + mac;
+  if (mtu > 0) device += fmt::format(",host_mtu={}", mtu);
+  return {"-netdev", fmt::format("tap,id={},fd={},vhost=off", id, fd), "-device", device};
+}
+
 namespace {
 
 void append(std::vector<std::string>& out, std::vector<std::string> words) {

@@ -126,8 +126,19 @@ struct BalloonArg {
   std::vector<std::string> argv() const;
 };
 
+// A virtio-net NIC on a tap QEMU inherited as descriptor `fd` (-netdev tap,fd=).
+// No vhost-net: QEMU has no capabilities, and this host has no /dev/vhost-net.
+struct NetArg {
+  Machine machine = Machine::kMicrovm;
+  std::string id = "net0";
+  int fd = -1;
+  std::string mac = {};  // empty: QEMU's default
+  uint32_t mtu = 0;      // host_mtu: the guest driver takes it as the link's MTU; 0: none
+  std::vector<std::string> argv() const;
+};
+
 using DeviceArg =
-    std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg, VhostUserFsArg, BalloonArg>;
+    std::variant<VirtioSerialAgentArg, VhostVsockArg, RngArg, VhostUserFsArg, BalloonArg, NetArg>;
 
 struct CommandLine {
   std::string binary = "/usr/bin/qemu-system-x86_64";

@@ -182,8 +182,7 @@ TEST(CmdlineTest, SandboxComesFromTheConfigAndEmptyMeansNone) {
 
 TEST(CmdlineTest, RngBalloonAndInitrdAreOptional) {
   VmConfig c = base_config();
-  c.rng = false;
-  c.balloon = false;
+  c.devices.clear();
   c.initrd = "";
   std::vector<std::string> argv = build_command_line(c, RunPaths::in(c.run_dir), "x").argv();
   EXPECT_EQ(std::count(argv.begin(), argv.end(), "-initrd"), 0);
@@ -193,7 +192,7 @@ TEST(CmdlineTest, RngBalloonAndInitrdAreOptional) {
 
 TEST(CmdlineTest, SharedFsAddsVhostUserFsPerMachine) {
   VmConfig c = base_config();
-  c.shared_fs = true;
+  c.devices = {SharedFsDevice{}};
   RunPaths p = RunPaths::in(c.run_dir);
   EXPECT_EQ(p.virtiofs_socket, "/run/kata/sb1/virtiofsd.sock");
   std::vector<std::string> micro = build_command_line(c, p, "").argv();
@@ -208,10 +207,28 @@ TEST(CmdlineTest, SharedFsAddsVhostUserFsPerMachine) {
                             "queue-size=1024"}));
   // vhost-user needs the guest RAM shared with virtiofsd; q35 binds it through NUMA.
   EXPECT_TRUE(has_run(q35, {"-numa", "node,memdev=mem"}));
-  c.shared_fs = false;
+  c.devices.clear();
   for (const std::string& w : build_command_line(c, p, "").argv()) {
     EXPECT_EQ(w.find("vhost-user-fs"), std::string::npos) << w;
   }
+}
+
+TEST(CmdlineTest, NicsGetTheInheritedTapsInOrder) {
+  VmConfig c = base_config();
+  c.devices = {NetDevice{.tap_fd = 17, .mac = "02:42:0a:63:07:02", .mtu = 1450}, RngDevice{},
+               NetDevice{.tap_fd = 9}};
+  EXPECT_EQ(inherited_tap_fds(c), (std::vector<int>{17, 9}));
+  RunPaths p = RunPaths::in(c.run_dir);
+  std::vector<std::string> micro = build_command_line(c, p, "").argv();
+  // The console is descriptor 3; the taps follow as 4 and 5.
+  EXPECT_TRUE(
+      has_run(micro, {"-netdev", "tap,id=net0,fd=4,vhost=off", "-device",
+                      "virtio-net-device,netdev=net0,mac=02:42:0a:63:07:02,host_mtu=1450"}));
+  EXPECT_TRUE(has_run(micro, {"-netdev", "tap,id=net1,fd=5,vhost=off", "-device",
+                              "virtio-net-device,netdev=net1"}));
+  c.machine = Machine::kQ35;
+  EXPECT_TRUE(
+      has_run(build_command_line(c, p, "").argv(), {"-device", "virtio-net-pci,netdev=net1"}));
 }
 
 TEST(CmdlineTest, RunPathsIgnoreTrailingSlash) {

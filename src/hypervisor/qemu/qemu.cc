@@ -82,12 +82,15 @@ Result<std::unique_ptr<QemuVm>> QemuVm::start(const VmConfig& config) {
   KATA_ASSIGN_OR_RETURN(
       std::unique_ptr<ConsoleRelay> console,
       ConsoleRelay::start(std::move(console_in), std::move(log)).context("start qemu"));
+  std::vector<int> inherited{console_out.get()};  // kConsoleFd, then the taps
+  for (int tap : inherited_tap_fds(config)) inherited.push_back(tap);
   sys::SpawnOptions options{.argv = argv,
                             .in = sys::Stdio::null(),
                             .out = sys::Stdio::file(paths.qemu_log),
                             .err = sys::Stdio::file(paths.qemu_log, /*append=*/true),
-                            .extra_fds = {console_out.get()},  // kConsoleFd
-                            .drop_capabilities = config.drop_capabilities};
+                            .extra_fds = std::move(inherited),
+                            .drop_capabilities = config.drop_capabilities,
+                            .network_namespace_fd = config.network_namespace_fd};
   Result<sys::Process> process = sys::Process::spawn(options);
   console_out.reset();  // QEMU holds the only write end now: its exit is the relay's EOF
   if (!process) return std::move(process).error().context("start qemu");

@@ -28,7 +28,8 @@ Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Chann
   c.debug = h.enable_debug;
   c.agent_debug = config.agent.enable_debug;
   c.tsc_khz = h.tsc_khz;
-  c.balloon = h.reclaim_guest_freed_memory;
+  c.devices = {RngDevice{}};
+  if (h.reclaim_guest_freed_memory) c.devices.emplace_back(BalloonDevice{});
   c.kernel_params = h.kernel_params;
   c.agent_channel = channel;
   c.seccomp_sandbox = h.seccompsandbox;
@@ -58,13 +59,33 @@ CommandLine build_command_line(const VmConfig& c, const RunPaths& paths,
   } else {
     cl.devices.emplace_back(VhostVsockArg{c.machine, c.vsock_guest_cid});
   }
-  if (c.rng) cl.devices.emplace_back(RngArg{c.machine});
-  if (c.balloon) cl.devices.emplace_back(BalloonArg{c.machine});
-  if (c.shared_fs) {
-    cl.devices.emplace_back(
-        VhostUserFsArg{.machine = c.machine, .socket_path = paths.virtiofs_socket});
+  int next_fd = kConsoleFd + 1;
+  int nics = 0;
+  for (const Device& d : c.devices) {
+    if (std::holds_alternative<RngDevice>(d)) {
+      cl.devices.emplace_back(RngArg{c.machine});
+    } else if (std::holds_alternative<BalloonDevice>(d)) {
+      cl.devices.emplace_back(BalloonArg{c.machine});
+    } else if (std::holds_alternative<SharedFsDevice>(d)) {
+      cl.devices.emplace_back(
+          VhostUserFsArg{.machine = c.machine, .socket_path = paths.virtiofs_socket});
+    } else if (const auto* nic = std::get_if<NetDevice>(&d)) {
+      cl.devices.emplace_back(NetArg{.machine = c.machine,
+                                     .id = "net" + std::to_string(nics++),
+                                     .fd = next_fd++,
+                                     .mac = nic->mac,
+                                     .mtu = nic->mtu});
+    }
   }
   return cl;
+}
+
+std::vector<int> inherited_tap_fds(const VmConfig& config) {
+  std::vector<int> fds;
+  for (const Device& d : config.devices) {
+    if (const auto* nic = std::get_if<NetDevice>(&d)) fds.push_back(nic->tap_fd);
+  }
+  return fds;
 }
 
 }  // namespace kata::hypervisor::qemu

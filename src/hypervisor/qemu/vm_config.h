@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "common/result.h"
 #include "config/config.h"
@@ -10,6 +12,23 @@
 #include "hypervisor/types.h"
 
 namespace kata::hypervisor::qemu {
+
+// The devices a VM gets besides its console and agent channel.
+struct RngDevice {};
+// virtio-balloon with free page reporting.
+struct BalloonDevice {};
+// A vhost-user-fs device (tag kataShared) on RunPaths::virtiofs_socket, where the
+// caller's virtiofsd must listen before start().
+struct SharedFsDevice {};
+// A virtio-net NIC on a tap the caller opened in the VM's network namespace: QEMU
+// runs without the capability to open one itself. `tap_fd` is borrowed until
+// start() returns; QEMU keeps its own copy.
+struct NetDevice {
+  int tap_fd = -1;
+  std::string mac = {};  // "02:00:..."; empty: QEMU's default
+  uint32_t mtu = 0;      // told to the guest (host_mtu); 0: the guest's default
+};
+using Device = std::variant<RngDevice, BalloonDevice, SharedFsDevice, NetDevice>;
 
 // Everything needed to start one VM; resolved values only (no "auto").
 struct VmConfig {
@@ -30,11 +49,11 @@ struct VmConfig {
   std::string kernel_params = {};  // extra, from configuration.toml
   Channel agent_channel = Channel::kSerial;
   uint32_t vsock_guest_cid = 3;
-  bool rng = true;
-  bool balloon = true;  // virtio-balloon with free page reporting
-  // A vhost-user-fs device (tag kataShared) on RunPaths::virtiofs_socket, where the
-  // caller's virtiofsd must listen before start().
-  bool shared_fs = false;
+  std::vector<Device> devices = {RngDevice{}, BalloonDevice{}};
+  // The network namespace QEMU runs in (an open nsfs fd, borrowed until start()
+  // returns): its taps live there, and so its pid names the sandbox's network, not
+  // the host's. -1: the caller's.
+  int network_namespace_fd = -1;
   // QEMU's -sandbox options ("" = none), and whether it starts with no capabilities.
   std::string seccomp_sandbox = config::kDefaultSeccompSandbox;
   bool drop_capabilities = true;
@@ -63,6 +82,9 @@ Result<VmConfig> vm_config_from(const config::Config& config, Accel accel, Chann
 
 // The descriptor QEMU writes the guest console to: the first of SpawnOptions.extra_fds.
 constexpr int kConsoleFd = 3;
+// The descriptors QEMU inherits after the console, in this order (as kConsoleFd + 1,
+// + 2, ...): each NetDevice's tap.
+std::vector<int> inherited_tap_fds(const VmConfig& config);
 
 // The QEMU command line for `config`, with `kernel_cmdline` passed to the guest as is.
 CommandLine build_command_line(const VmConfig& config, const RunPaths& paths,

@@ -10,6 +10,9 @@ Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
   BundleInfo info;
   info.hostname = spec.hostname();
   info.sandbox_id = pod.sandbox_id;
+  for (const grpc::LinuxNamespace& ns : spec.linux().namespaces()) {
+    if (ns.type() == "network") info.network_namespace = ns.path();
+  }
   switch (pod.type) {
     case oci::ContainerType::kSingle:
       info.kind = ContainerKind::kSingle;

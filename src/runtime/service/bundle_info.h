@@ -17,6 +17,10 @@ struct BundleInfo {
   ContainerKind kind = ContainerKind::kSingle;
   std::string sandbox_id;  // kPodContainer: the sandbox it joins
   std::string hostname;
+  // The path of linux.namespaces' network entry. "" when it has none (a new
+  // namespace, as runc makes) and also when the spec has no network entry at all
+  // (runc's host network): a VM cannot share the host's, so it gets its own.
+  std::string network_namespace;
 };
 
 // From `<bundle_dir>/config.json` (src/oci: the CRI, CRI-O and dockershim

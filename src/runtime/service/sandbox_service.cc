@@ -130,6 +130,7 @@ Result<void> SandboxService::ensure_sandbox(const ContainerConfig& config) {
   options.id = config.id;
   options.hostname = info.hostname;
   options.run_root = deps_.run_root;
+  options.network_namespace = info.network_namespace;
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, deps_.start_sandbox(options));
   {
     std::lock_guard lock(mu_);
@@ -210,8 +211,12 @@ Result<void> SandboxService::start_process(const std::shared_ptr<Process>& proce
     KATA_ASSIGN_OR_RETURN(agent, agent_locked());
   }
   if (process->exec_id.empty()) {
-    KATA_TRY(
-        agent->start_container(process->container_id).context("start " + process->container_id));
+    const std::string what = "start " + process->container_id;
+    // An interface added to the namespace since boot (ctr run --cni) must be in
+    // the guest before the workload runs. (Start holds lifecycle_mu_, under which
+    // sandbox_ stays.)
+    KATA_TRY(sandbox_->attach_late_network().context(what));
+    KATA_TRY(agent->start_container(process->container_id).context(what));
   } else {
     grpc::ExecProcessRequest exec;
     exec.set_container_id(process->container_id);

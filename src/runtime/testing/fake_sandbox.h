@@ -22,6 +22,7 @@ struct FakeSandboxState {
   std::vector<std::string> created;
   std::vector<std::string> removed;
   int shutdown_calls = 0;
+  int attach_late_network_calls = 0;
   std::vector<std::string> end_vm_calls;
   bool vm_running = true;
   std::optional<std::string> death;  // what a test or end_vm() says ended the VM
@@ -74,6 +75,11 @@ class FakeSandbox : public Sandbox {
     grpc::CreateContainerRequest req;
     req.set_container_id(config.id);
     return agent_->create_container(req);
+  }
+  Result<void> attach_late_network() override {
+    std::lock_guard lock(state_->mu);
+    ++state_->attach_late_network_calls;
+    return {};
   }
   Result<void> remove_container(const std::string& container_id) override {
     {

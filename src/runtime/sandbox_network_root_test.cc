@@ -1,0 +1,318 @@
+// SandboxNetwork against real namespaces, veths and tc: needs root (label `root`). Each test
+// makes a "pod" namespace standing in for CNI's and a "host" namespace for the veths' other
+// ends; the host's own namespace is never touched.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent_client/testing/fake_agent.h"
+#include "resource/network/netns.h"
+#include "resource/network/scan.h"
+#include "runtime/sandbox_network.h"
+#include "sys/subprocess.h"
+
+namespace kata::runtime {
+namespace {
+
+namespace net = resource::network;
+using agent_client::testing::FakeAgent;
+using Calls = std::vector<std::string>;
+
+// Runs `ip`/`tc` inside `ns`: forked from the run_in thread, the child starts there.
+Result<std::string> run_tool(const net::NetNs& ns, std::vector<std::string> argv) {
+  return ns.run_in([&]() -> Result<std::string> {
+    KATA_ASSIGN_OR_RETURN(
+        sys::CapturedOutput out,
+        sys::run_capture(sys::SpawnOptions{.argv = argv}, std::chrono::milliseconds(10000)));
+    std::string cmd;
+    for (auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+    if (!out.status.success()) {
+      return Error(Code::kInternal, "`" + cmd + "`: " + out.status.describe() + ": " + out.err);
+    }
+    return out.out;
+  });
+}
+
+#define RUN(ns, ...)                         \
+  do {                                       \
+    auto r_ = run_tool(ns, {__VA_ARGS__});   \
+    ASSERT_TRUE(r_) << r_.error().message(); \
+  } while (0)
+
+std::string must(const net::NetNs& ns, std::vector<std::string> argv) {
+  auto r = run_tool(ns, std::move(argv));
+  EXPECT_TRUE(r) << r.error().message();
+  return r ? *r : std::string();
+}
+
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+// Through our pid, not /proc/self: `ip` (another process) opens it too.
+std::string fd_path(const net::NetNs& ns) {
+  return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(ns.fd());
+}
+
+std::optional<net::Interface> find(const net::NetNs& ns, const std::string& name) {
+  auto ifs = net::scan(ns);
+  EXPECT_TRUE(ifs) << ifs.error().message();
+  if (!ifs) return std::nullopt;
+  auto it = std::find_if(ifs->begin(), ifs->end(), [&](auto& i) { return i.name == name; });
+  if (it == ifs->end()) return std::nullopt;
+  return *it;
+}
+
+class SandboxNetworkRootTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+    fds_before_ = open_fds();
+    auto pod = net::NetNs::create();
+    ASSERT_TRUE(pod) << pod.error().message();
+    pod_.emplace(std::move(*pod));
+    auto host = net::NetNs::create();
+    ASSERT_TRUE(host) << host.error().message();
+    host_.emplace(std::move(*host));
+  }
+  void TearDown() override {
+    if (!pod_) return;
+    pod_.reset();
+    host_.reset();
+    EXPECT_EQ(open_fds(), fds_before_) << "a tap, namespace or netlink fd leaked";
+  }
+  static size_t open_fds() {
+    std::error_code ec;
+    auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+    return static_cast<size_t>(std::distance(it, std::filesystem::directory_iterator()));
+  }
+  // `name` in the pod, as a CNI plugin leaves it; its peer `peer` in the host namespace.
+  void add_veth(const std::string& name, const std::string& peer, const std::string& mtu) {
+    RUN(pod(), "ip", "link", "add", name, "mtu", mtu, "type", "veth", "peer", "name", peer, "netns",
+        fd_path(host()));
+    RUN(host(), "ip", "link", "set", peer, "up");
+    RUN(pod(), "ip", "link", "set", name, "up");
+  }
+  // tc (and links) of the pod namespace, to compare before and after.
+  std::string tc_state(const std::vector<std::string>& devs, bool with_links = true) {
+    std::string out = with_links ? must(pod(), {"ip", "-o", "link"}) : "";
+    for (const std::string& dev : devs) {
+      out += must(pod(), {"tc", "qdisc", "show", "dev", dev});
+      out += must(pod(), {"tc", "filter", "show", "dev", dev, "ingress"});
+    }
+    return out;
+  }
+  const net::NetNs& pod() const { return *pod_; }
+  const net::NetNs& host() const { return *host_; }
+
+  std::optional<net::NetNs> pod_, host_;
+  size_t fds_before_ = 0;
+};
+
+TEST_F(SandboxNetworkRootTest, ConnectsEachVethAndConfiguresTheGuest) {
+  add_veth("eth0", "host0", "1450");
+  add_veth("eth1", "host1", "1500");
+  RUN(pod(), "ip", "addr", "add", "10.88.0.2/16", "dev", "eth0");
+  RUN(pod(), "ip", "addr", "add", "fd00::2/64", "dev", "eth0", "nodad");
+  RUN(pod(), "ip", "addr", "add", "192.168.7.2/24", "dev", "eth1");
+  RUN(pod(), "ip", "route", "add", "default", "via", "10.88.0.1");
+  RUN(pod(), "ip", "-6", "route", "add", "default", "via", "fd00::1", "dev", "eth0");
+  RUN(pod(), "ip", "neigh", "add", "10.88.0.1", "lladdr", "02:00:00:00:00:01", "dev", "eth0", "nud",
+      "permanent");
+  RUN(pod(), "ip", "tuntap", "add", "tunx", "mode", "tun");  // not carried: no Ethernet
+  std::optional<net::Interface> eth0 = find(pod(), "eth0");
+  std::optional<net::Interface> eth1 = find(pod(), "eth1");
+  ASSERT_TRUE(eth0 && eth1);
+  std::string before = tc_state({"eth0", "eth1"});
+
+  auto opened = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_TRUE(opened) << opened.error().message();
+  SandboxNetwork& network = **opened;
+
+  struct stat ns_stat {};
+  ASSERT_EQ(::fstat(network.netns_fd(), &ns_stat), 0);
+  EXPECT_EQ(ns_stat.st_ino, pod().inode()) << "QEMU goes into the pod's namespace";
+
+  auto nics = network.nics();
+  ASSERT_EQ(nics.size(), 2u);
+  EXPECT_EQ(nics[0].mac, eth0->mac);
+  EXPECT_EQ(nics[0].mtu, 1450u);
+  EXPECT_EQ(nics[1].mac, eth1->mac);
+  EXPECT_EQ(nics[1].mtu, 1500u);
+  for (const auto& nic : nics) EXPECT_GE(::fcntl(nic.tap_fd, F_GETFD), 0) << nic.mac;
+  std::optional<net::Interface> tap0 = find(pod(), "tap0_kata");
+  ASSERT_TRUE(tap0);
+  EXPECT_EQ(tap0->mtu, 1450u);
+  EXPECT_TRUE(find(pod(), "tap1_kata"));
+  EXPECT_FALSE(find(pod(), "tap2_kata")) << "the tun gets no NIC, and there is no spare";
+  EXPECT_TRUE(contains(must(pod(), {"tc", "filter", "show", "dev", "eth0", "ingress"}),
+                       "Egress Redirect to device tap0_kata"));
+  EXPECT_TRUE(contains(must(pod(), {"tc", "filter", "show", "dev", "eth1", "ingress"}),
+                       "Egress Redirect to device tap1_kata"));
+
+  FakeAgent agent;
+  ASSERT_TRUE(network.configure_guest(agent));
+  EXPECT_EQ(agent.calls(), (Calls{"update_interface eth0", "update_interface eth1",
+                                  "update_routes 2", "add_arp_neighbors 1"}));
+  auto ifaces = agent.interface_updates();
+  ASSERT_EQ(ifaces.size(), 2u);
+  EXPECT_EQ(ifaces[0].name(), "eth0");
+  EXPECT_EQ(ifaces[0].hwaddr(), eth0->mac);
+  EXPECT_EQ(ifaces[0].mtu(), 1450u);
+  EXPECT_EQ(ifaces[0].device(), "");
+  std::vector<std::string> addrs;
+  for (const auto& a : ifaces[0].ipaddresses()) addrs.push_back(a.address() + "/" + a.mask());
+  std::sort(addrs.begin(), addrs.end());
+  EXPECT_EQ(addrs, (std::vector<std::string>{"10.88.0.2/16", "fd00::2/64"})) << "no fe80:: address";
+  EXPECT_EQ(ifaces[1].name(), "eth1");
+  ASSERT_EQ(ifaces[1].ipaddresses_size(), 1);
+  EXPECT_EQ(ifaces[1].ipaddresses(0).address(), "192.168.7.2");
+
+  // Only the two defaults: the subnet routes are the kernel's, made again in the guest.
+  auto route_updates = agent.route_updates();
+  ASSERT_EQ(route_updates.size(), 1u);
+  std::vector<std::string> routes;
+  for (const auto& r : route_updates[0].routes()) {
+    routes.push_back(fmt::format("{}|{}|{}|{}", r.dest(), r.gateway(), r.device(),
+                                 r.family() == types::v4 ? 4 : 6));
+  }
+  std::sort(routes.begin(), routes.end());
+  EXPECT_EQ(routes, (std::vector<std::string>{"|10.88.0.1|eth0|4", "|fd00::1|eth0|6"}));
+  auto neighbor_adds = agent.neighbor_adds();
+  ASSERT_EQ(neighbor_adds.size(), 1u);
+  ASSERT_EQ(neighbor_adds[0].arpneighbors_size(), 1);
+  const auto& neigh = neighbor_adds[0].arpneighbors(0);
+  EXPECT_EQ(neigh.toipaddress().address(), "10.88.0.1");
+  EXPECT_EQ(neigh.lladdr(), "02:00:00:00:00:01");
+  EXPECT_EQ(neigh.device(), "eth0");
+
+  Status down = network.teardown();
+  ASSERT_TRUE(down) << down.error().message();
+  EXPECT_EQ(tc_state({"eth0", "eth1"}), before) << "the pod's namespace is left as CNI left it";
+  EXPECT_EQ(network.netns_fd(), -1);
+  EXPECT_TRUE(network.nics().empty());
+  EXPECT_TRUE(network.teardown()) << "a second teardown does nothing";
+}
+
+TEST_F(SandboxNetworkRootTest, WithoutAPathAFreshNamespaceGetsASpareTap) {
+  auto opened = SandboxNetwork::open({""});
+  ASSERT_TRUE(opened) << opened.error().message();
+  auto mine = net::NetNs::current();
+  ASSERT_TRUE(mine);
+  struct stat ns_stat {};
+  ASSERT_EQ(::fstat((*opened)->netns_fd(), &ns_stat), 0);
+  EXPECT_NE(ns_stat.st_ino, mine->inode());
+  EXPECT_NE(ns_stat.st_ino, pod().inode());
+
+  auto nics = (*opened)->nics();
+  ASSERT_EQ(nics.size(), 1u);
+  EXPECT_EQ(nics[0].mac.substr(0, 3), "02:") << nics[0].mac;
+  EXPECT_EQ(nics[0].mtu, 0u) << "no host_mtu: the late interface's MTU decides";
+  auto inside = net::NetNs::open("/proc/self/fd/" + std::to_string((*opened)->netns_fd()));
+  ASSERT_TRUE(inside) << inside.error().message();
+  std::optional<net::Interface> spare = find(*inside, "tap0_kata");
+  ASSERT_TRUE(spare);
+  EXPECT_EQ(spare->kind, net::LinkKind::kTap);
+  EXPECT_EQ(spare->mtu, kSpareTapMtu);
+
+  FakeAgent agent;
+  ASSERT_TRUE((*opened)->configure_guest(agent));
+  EXPECT_TRUE(agent.calls().empty());
+  ASSERT_TRUE((*opened)->teardown());
+}
+
+TEST_F(SandboxNetworkRootTest, ModelNoneHoldsTheNamespaceAndAttachesNothing) {
+  add_veth("eth0", "host0", "1500");
+  std::string before = tc_state({"eth0"});
+  auto opened = SandboxNetwork::open({fd_path(pod()), config::InterNetworkingModel::kNone});
+  ASSERT_TRUE(opened) << opened.error().message();
+  EXPECT_GE((*opened)->netns_fd(), 0);
+  EXPECT_TRUE((*opened)->nics().empty());
+  EXPECT_EQ(tc_state({"eth0"}), before);
+  FakeAgent agent;
+  ASSERT_TRUE((*opened)->configure_guest(agent));
+  ASSERT_TRUE((*opened)->attach_late(agent));
+  EXPECT_TRUE(agent.calls().empty());
+}
+
+TEST_F(SandboxNetworkRootTest, AttachLateGivesTheSpareToAVethAddedAfterBoot) {
+  auto opened = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_TRUE(opened) << opened.error().message();
+  SandboxNetwork& network = **opened;
+  auto nics = network.nics();
+  ASSERT_EQ(nics.size(), 1u);
+  const std::string placeholder = nics[0].mac;
+
+  FakeAgent agent;
+  grpc::Interfaces guest;
+  types::Interface* nic = guest.add_interfaces();
+  nic->set_name("eth0");
+  nic->set_hwaddr(placeholder);
+  agent.set_guest_interfaces(guest);
+  ASSERT_TRUE(network.attach_late(agent));
+  EXPECT_TRUE(agent.calls().empty()) << "nothing new yet";
+
+  add_veth("net0", "host0", "1400");  // as `ctr run --cni` does, after the task is created
+  RUN(pod(), "ip", "addr", "add", "10.1.0.2/24", "dev", "net0");
+  RUN(pod(), "ip", "route", "add", "default", "via", "10.1.0.1");
+  std::optional<net::Interface> net0 = find(pod(), "net0");
+  ASSERT_TRUE(net0);
+  std::string before = tc_state({"net0"}, false);  // the spare tap is there already
+
+  Status attached = network.attach_late(agent);
+  ASSERT_TRUE(attached) << attached.error().message();
+  EXPECT_EQ(agent.calls(), (Calls{"list_interfaces", "update_interface net0", "update_routes 1"}));
+  auto updates = agent.interface_updates();
+  ASSERT_EQ(updates.size(), 1u);
+  const types::Interface& req = updates[0];
+  EXPECT_EQ(req.device(), "eth0") << "the spare NIC, by its guest name";
+  EXPECT_EQ(req.hwaddr(), net0->mac);
+  EXPECT_EQ(req.name(), "net0");
+  EXPECT_EQ(req.mtu(), 1400u);
+  ASSERT_EQ(req.ipaddresses_size(), 1);
+  EXPECT_EQ(req.ipaddresses(0).address(), "10.1.0.2");
+  EXPECT_TRUE(contains(must(pod(), {"tc", "filter", "show", "dev", "net0", "ingress"}),
+                       "Egress Redirect to device tap0_kata"));
+  EXPECT_EQ(network.nics()[0].mac, placeholder) << "QEMU's NIC keeps its boot MAC";
+
+  ASSERT_TRUE(network.attach_late(agent));
+  EXPECT_EQ(agent.calls().size(), 3u) << "idempotent";
+
+  ASSERT_TRUE(network.teardown());
+  EXPECT_EQ(tc_state({"net0"}, false), before);
+  EXPECT_FALSE(find(pod(), "tap0_kata"));
+}
+
+TEST_F(SandboxNetworkRootTest, AttachLateRetriesTheGuestAfterItFailed) {
+  auto opened = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_TRUE(opened) << opened.error().message();
+  add_veth("eth0", "host0", "1500");
+  FakeAgent agent;  // its guest has no NIC with the placeholder MAC
+  Status failed = (*opened)->attach_late(agent);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().code(), Code::kNotFound);
+  EXPECT_TRUE(contains(failed.error().message(), "attach interface `eth0`"))
+      << failed.error().message();
+
+  grpc::Interfaces guest;
+  guest.add_interfaces()->set_name("eth0");
+  guest.mutable_interfaces(0)->set_hwaddr((*opened)->nics()[0].mac);
+  agent.set_guest_interfaces(guest);
+  Status again = (*opened)->attach_late(agent);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(agent.interface_updates().size(), 1u);
+  // The destructor tears down.
+}
+
+}  // namespace
+}  // namespace kata::runtime
