@@ -18,6 +18,7 @@
 #include "agent_client/testing/fake_agent.h"
 #include "resource/network/netns.h"
 #include "resource/network/scan.h"
+#include "resource/network/testing/run_tool.h"
 #include "runtime/sandbox_network.h"
 #include "sys/subprocess.h"
 
@@ -28,32 +29,8 @@ namespace net = resource::network;
 using agent_client::testing::FakeAgent;
 using Calls = std::vector<std::string>;
 
-// Runs `ip`/`tc` inside `ns`: forked from the run_in thread, the child starts there.
-Result<std::string> run_tool(const net::NetNs& ns, std::vector<std::string> argv) {
-  return ns.run_in([&]() -> Result<std::string> {
-    KATA_ASSIGN_OR_RETURN(
-        sys::CapturedOutput out,
-        sys::run_capture(sys::SpawnOptions{.argv = argv}, std::chrono::milliseconds(10000)));
-    std::string cmd;
-    for (auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    if (!out.status.success()) {
-      return Error(Code::kInternal, "`" + cmd + "`: " + out.status.describe() + ": " + out.err);
-    }
-    return out.out;
-  });
-}
-
-#define RUN(ns, ...)                         \
-  do {                                       \
-    auto r_ = run_tool(ns, {__VA_ARGS__});   \
-    ASSERT_TRUE(r_) << r_.error().message(); \
-  } while (0)
-
-std::string must(const net::NetNs& ns, std::vector<std::string> argv) {
-  auto r = run_tool(ns, std::move(argv));
-  EXPECT_TRUE(r) << r.error().message();
-  return r ? *r : std::string();
-}
+using resource::network::testing::must;
+using resource::network::testing::run_tool;
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
@@ -98,10 +75,10 @@ class SandboxNetworkRootTest : public ::testing::Test {
   }
   // `name` in the pod, as a CNI plugin leaves it; its peer `peer` in the host namespace.
   void add_veth(const std::string& name, const std::string& peer, const std::string& mtu) {
-    RUN(pod(), "ip", "link", "add", name, "mtu", mtu, "type", "veth", "peer", "name", peer, "netns",
-        fd_path(host()));
-    RUN(host(), "ip", "link", "set", peer, "up");
-    RUN(pod(), "ip", "link", "set", name, "up");
+    KATA_RUN_IN(pod(), "ip", "link", "add", name, "mtu", mtu, "type", "veth", "peer", "name", peer,
+                "netns", fd_path(host()));
+    KATA_RUN_IN(host(), "ip", "link", "set", peer, "up");
+    KATA_RUN_IN(pod(), "ip", "link", "set", name, "up");
   }
   // tc (and links) of the pod namespace, to compare before and after.
   std::string tc_state(const std::vector<std::string>& devs, bool with_links = true) {
@@ -122,14 +99,14 @@ class SandboxNetworkRootTest : public ::testing::Test {
 TEST_F(SandboxNetworkRootTest, ConnectsEachVethAndConfiguresTheGuest) {
   add_veth("eth0", "host0", "1450");
   add_veth("eth1", "host1", "1500");
-  RUN(pod(), "ip", "addr", "add", "10.88.0.2/16", "dev", "eth0");
-  RUN(pod(), "ip", "addr", "add", "fd00::2/64", "dev", "eth0", "nodad");
-  RUN(pod(), "ip", "addr", "add", "192.168.7.2/24", "dev", "eth1");
-  RUN(pod(), "ip", "route", "add", "default", "via", "10.88.0.1");
-  RUN(pod(), "ip", "-6", "route", "add", "default", "via", "fd00::1", "dev", "eth0");
-  RUN(pod(), "ip", "neigh", "add", "10.88.0.1", "lladdr", "02:00:00:00:00:01", "dev", "eth0", "nud",
-      "permanent");
-  RUN(pod(), "ip", "tuntap", "add", "tunx", "mode", "tun");  // not carried: no Ethernet
+  KATA_RUN_IN(pod(), "ip", "addr", "add", "10.88.0.2/16", "dev", "eth0");
+  KATA_RUN_IN(pod(), "ip", "addr", "add", "fd00::2/64", "dev", "eth0", "nodad");
+  KATA_RUN_IN(pod(), "ip", "addr", "add", "192.168.7.2/24", "dev", "eth1");
+  KATA_RUN_IN(pod(), "ip", "route", "add", "default", "via", "10.88.0.1");
+  KATA_RUN_IN(pod(), "ip", "-6", "route", "add", "default", "via", "fd00::1", "dev", "eth0");
+  KATA_RUN_IN(pod(), "ip", "neigh", "add", "10.88.0.1", "lladdr", "02:00:00:00:00:01", "dev",
+              "eth0", "nud", "permanent");
+  KATA_RUN_IN(pod(), "ip", "tuntap", "add", "tunx", "mode", "tun");  // not carried: no Ethernet
   std::optional<net::Interface> eth0 = find(pod(), "eth0");
   std::optional<net::Interface> eth1 = find(pod(), "eth1");
   ASSERT_TRUE(eth0 && eth1);
@@ -263,8 +240,8 @@ TEST_F(SandboxNetworkRootTest, AttachLateGivesTheSpareToAVethAddedAfterBoot) {
   EXPECT_TRUE(agent.calls().empty()) << "nothing new yet";
 
   add_veth("net0", "host0", "1400");  // as `ctr run --cni` does, after the task is created
-  RUN(pod(), "ip", "addr", "add", "10.1.0.2/24", "dev", "net0");
-  RUN(pod(), "ip", "route", "add", "default", "via", "10.1.0.1");
+  KATA_RUN_IN(pod(), "ip", "addr", "add", "10.1.0.2/24", "dev", "net0");
+  KATA_RUN_IN(pod(), "ip", "route", "add", "default", "via", "10.1.0.1");
   std::optional<net::Interface> net0 = find(pod(), "net0");
   ASSERT_TRUE(net0);
   std::string before = tc_state({"net0"}, false);  // the spare tap is there already

@@ -14,6 +14,7 @@
 
 #include "common/fs.h"
 #include "resource/network/netns.h"
+#include "resource/network/testing/run_tool.h"
 #include "resource/shared_dir.h"
 #include "runtime/sandbox.h"
 #include "sys/subprocess.h"
@@ -23,22 +24,12 @@ namespace kata::runtime {
 namespace {
 
 using resource::network::NetNs;
+using resource::network::testing::run_tool;
 using vm_test::guest_dir;
 
 // A path another process can open for `ns`: through our fd table.
 std::string path_of(const NetNs& ns) {
   return "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(ns.fd());
-}
-
-// Runs a command inside `ns`; its output, or the failure with its stderr.
-Result<std::string> run_in(const NetNs& ns, std::vector<std::string> argv) {
-  return ns.run_in([&]() -> Result<std::string> {
-    KATA_ASSIGN_OR_RETURN(sys::CapturedOutput out,
-                          sys::run_capture({.argv = argv}, std::chrono::seconds(30)));
-    if (!out.status.success())
-      return Error(Code::kInternal, argv[0] + " " + argv[1] + ": " + out.err + out.out);
-    return out.out;
-  });
 }
 
 class NetworkTest : public ::testing::Test {
@@ -66,25 +57,26 @@ class NetworkTest : public ::testing::Test {
   // As a CNI bridge plugin leaves it: eth0 in `ns` with 10.99.7.2/24 and a default
   // route via 10.99.7.1, its peer in outside_ with 10.99.7.1/24.
   void add_veth(const NetNs& ns) {
-    ASSERT_TRUE(run_in(ns, {"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0"}));
-    ASSERT_TRUE(run_in(ns, {"ip", "link", "set", "peer0", "netns", path_of(*outside_)}));
+    ASSERT_TRUE(
+        run_tool(ns, {"ip", "link", "add", "eth0", "type", "veth", "peer", "name", "peer0"}));
+    ASSERT_TRUE(run_tool(ns, {"ip", "link", "set", "peer0", "netns", path_of(*outside_)}));
     for (std::vector<std::string> cmd :
          {std::vector<std::string>{"ip", "addr", "add", "10.99.7.2/24", "dev", "eth0"},
           {"ip", "link", "set", "eth0", "up"},
           {"ip", "route", "add", "default", "via", "10.99.7.1"}}) {
-      auto done = run_in(ns, cmd);
+      auto done = run_tool(ns, cmd);
       ASSERT_TRUE(done) << done.error().message();
     }
     for (std::vector<std::string> cmd :
          {std::vector<std::string>{"ip", "addr", "add", "10.99.7.1/24", "dev", "peer0"},
           {"ip", "link", "set", "peer0", "up"}}) {
-      auto done = run_in(*outside_, cmd);
+      auto done = run_tool(*outside_, cmd);
       ASSERT_TRUE(done) << done.error().message();
     }
   }
 
   void expect_guest_answers_pings() {
-    auto ping = run_in(*outside_, {"busybox", "ping", "-c", "3", "-W", "10", "10.99.7.2"});
+    auto ping = run_tool(*outside_, {"busybox", "ping", "-c", "3", "-W", "10", "10.99.7.2"});
     ASSERT_TRUE(ping) << ping.error().message();
     EXPECT_NE(ping->find("3 packets received"), std::string::npos) << *ping;
   }
@@ -92,7 +84,7 @@ class NetworkTest : public ::testing::Test {
   // The guest's eth0 carries the veth's MAC, address and route.
   void expect_guest_has_the_veth_config(Sandbox& sandbox, const NetNs& ns) {
     // Not /sys/class/net: sysfs shows the namespace of whoever mounted it.
-    auto link = run_in(ns, {"ip", "-o", "link", "show", "eth0"});
+    auto link = run_tool(ns, {"ip", "-o", "link", "show", "eth0"});
     ASSERT_TRUE(link);
     size_t at = link->find("link/ether ");
     ASSERT_NE(at, std::string::npos) << *link;
@@ -139,10 +131,10 @@ TEST_F(NetworkTest, VethPreparedBeforeBootReachesTheGuest) {
   expect_guest_has_the_veth_config(**sandbox, *ns);
   expect_guest_answers_pings();
   ASSERT_TRUE((*sandbox)->shutdown());
-  auto qdiscs = run_in(*ns, {"tc", "qdisc", "show", "dev", "eth0", "ingress"});
+  auto qdiscs = run_tool(*ns, {"tc", "qdisc", "show", "dev", "eth0", "ingress"});
   ASSERT_TRUE(qdiscs);
   EXPECT_EQ(*qdiscs, "") << "the caller's veth keeps nothing of ours";
-  auto links = run_in(*ns, {"ip", "-o", "link", "show"});
+  auto links = run_tool(*ns, {"ip", "-o", "link", "show"});
   ASSERT_TRUE(links);
   EXPECT_EQ(links->find("kata"), std::string::npos) << "a tap is left: " << *links;
 }

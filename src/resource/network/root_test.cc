@@ -23,6 +23,7 @@
 #include "resource/network/scan.h"
 #include "resource/network/tap.h"
 #include "resource/network/tc_filter.h"
+#include "resource/network/testing/run_tool.h"
 #include "sys/subprocess.h"
 
 namespace kata::resource::network {
@@ -37,31 +38,8 @@ std::string text(const std::optional<T>& a) {
   return a ? net::to_string(*a) : "";
 }
 
-// Runs `ip`/`tc` inside `ns`: forked from the run_in thread, the child starts there.
-Result<std::string> run_tool(const NetNs& ns, std::vector<std::string> argv) {
-  return ns.run_in([&]() -> Result<std::string> {
-    KATA_ASSIGN_OR_RETURN(sys::CapturedOutput out,
-                          sys::run_capture(sys::SpawnOptions{.argv = argv}, milliseconds(10000)));
-    std::string cmd;
-    for (auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    if (!out.status.success()) {
-      return Error(Code::kInternal, "`" + cmd + "`: " + out.status.describe() + ": " + out.err);
-    }
-    return out.out;
-  });
-}
-
-#define RUN(ns, ...)                         \
-  do {                                       \
-    auto r_ = run_tool(ns, {__VA_ARGS__});   \
-    ASSERT_TRUE(r_) << r_.error().message(); \
-  } while (0)
-
-std::string must(const NetNs& ns, std::vector<std::string> argv) {
-  auto r = run_tool(ns, std::move(argv));
-  EXPECT_TRUE(r) << r.error().message();
-  return r ? *r : std::string();
-}
+using resource::network::testing::must;
+using resource::network::testing::run_tool;
 
 bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
@@ -91,9 +69,10 @@ class NetworkRootTest : public ::testing::Test {
   }
   // veth0 (the container side CNI would leave) and peer0 (standing in for the host side).
   void make_veth(const std::string& mtu = "1500") {
-    RUN(ns(), "ip", "link", "add", "veth0", "mtu", mtu, "type", "veth", "peer", "name", "peer0");
-    RUN(ns(), "ip", "link", "set", "peer0", "up");
-    RUN(ns(), "ip", "link", "set", "veth0", "up");
+    KATA_RUN_IN(ns(), "ip", "link", "add", "veth0", "mtu", mtu, "type", "veth", "peer", "name",
+                "peer0");
+    KATA_RUN_IN(ns(), "ip", "link", "set", "peer0", "up");
+    KATA_RUN_IN(ns(), "ip", "link", "set", "veth0", "up");
   }
   void TearDown() override {
     if (!ns_) return;
@@ -132,18 +111,19 @@ TEST_F(NetworkRootTest, ScanReportsWhatCniLeft) {
   EXPECT_TRUE(empty->empty()) << "a fresh namespace has only lo, which scan skips";
 
   make_veth("1450");
-  RUN(ns(), "ip", "addr", "add", "10.88.0.2/16", "dev", "veth0");
-  RUN(ns(), "ip", "addr", "add", "fd00::2/64", "dev", "veth0", "nodad");
-  RUN(ns(), "ip", "route", "add", "default", "via", "10.88.0.1", "metric", "50");
-  RUN(ns(), "ip", "route", "add", "192.168.5.0/24", "via", "10.88.0.3", "src", "10.88.0.2");
-  RUN(ns(), "ip", "-6", "route", "add", "default", "via", "fd00::1", "dev", "veth0");
-  RUN(ns(), "ip", "neigh", "add", "10.88.0.1", "lladdr", "02:00:00:00:00:01", "dev", "veth0", "nud",
-      "permanent");
-  RUN(ns(), "ip", "neigh", "add", "10.88.0.9", "lladdr", "02:00:00:00:00:09", "dev", "veth0", "nud",
-      "reachable");
-  RUN(ns(), "ip", "link", "add", "mv0", "link", "peer0", "type", "macvlan", "mode", "bridge");
-  RUN(ns(), "ip", "tuntap", "add", "tapx", "mode", "tap");
-  RUN(ns(), "ip", "tuntap", "add", "tunx", "mode", "tun");
+  KATA_RUN_IN(ns(), "ip", "addr", "add", "10.88.0.2/16", "dev", "veth0");
+  KATA_RUN_IN(ns(), "ip", "addr", "add", "fd00::2/64", "dev", "veth0", "nodad");
+  KATA_RUN_IN(ns(), "ip", "route", "add", "default", "via", "10.88.0.1", "metric", "50");
+  KATA_RUN_IN(ns(), "ip", "route", "add", "192.168.5.0/24", "via", "10.88.0.3", "src", "10.88.0.2");
+  KATA_RUN_IN(ns(), "ip", "-6", "route", "add", "default", "via", "fd00::1", "dev", "veth0");
+  KATA_RUN_IN(ns(), "ip", "neigh", "add", "10.88.0.1", "lladdr", "02:00:00:00:00:01", "dev",
+              "veth0", "nud", "permanent");
+  KATA_RUN_IN(ns(), "ip", "neigh", "add", "10.88.0.9", "lladdr", "02:00:00:00:00:09", "dev",
+              "veth0", "nud", "reachable");
+  KATA_RUN_IN(ns(), "ip", "link", "add", "mv0", "link", "peer0", "type", "macvlan", "mode",
+              "bridge");
+  KATA_RUN_IN(ns(), "ip", "tuntap", "add", "tapx", "mode", "tap");
+  KATA_RUN_IN(ns(), "ip", "tuntap", "add", "tunx", "mode", "tun");
 
   auto ifs = scan(ns());
   ASSERT_TRUE(ifs) << ifs.error().message();
@@ -321,11 +301,11 @@ TEST_F(NetworkRootTest, TcFilterCarriesTrafficAndDisconnectRemovesEverything) {
 
 TEST_F(NetworkRootTest, DisconnectLeavesSomebodyElsesIngressAsFound) {
   make_veth();
-  RUN(ns(), "tc", "qdisc", "add", "dev", "veth0", "ingress");
+  KATA_RUN_IN(ns(), "tc", "qdisc", "add", "dev", "veth0", "ingress");
   // act_gact (`action pass`) is not built on every kernel; mirred is, as tcfilter needs it.
-  RUN(ns(), "tc", "filter", "add", "dev", "veth0", "ingress", "prio", "100", "protocol", "ip",
-      "u32", "match", "ip", "dst", "192.0.2.1/32", "action", "mirred", "egress", "mirror", "dev",
-      "peer0");
+  KATA_RUN_IN(ns(), "tc", "filter", "add", "dev", "veth0", "ingress", "prio", "100", "protocol",
+              "ip", "u32", "match", "ip", "dst", "192.0.2.1/32", "action", "mirred", "egress",
+              "mirror", "dev", "peer0");
   std::string qdiscs = must(ns(), {"tc", "qdisc", "show", "dev", "veth0"});
   std::string filters = must(ns(), {"tc", "filter", "show", "dev", "veth0", "ingress"});
   std::string links = must(ns(), {"ip", "-o", "link"});
@@ -392,7 +372,8 @@ TEST_F(NetworkRootTest, NamespaceIsGoneOnceItsLastFdIsClosed) {
   std::optional<NetNs> inner(std::move(*created));
   std::string inner_path =
       "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(inner->fd());
-  RUN(ns(), "ip", "link", "add", "a0", "type", "veth", "peer", "name", "b0", "netns", inner_path);
+  KATA_RUN_IN(ns(), "ip", "link", "add", "a0", "type", "veth", "peer", "name", "b0", "netns",
+              inner_path);
   auto there = scan(*inner);
   ASSERT_TRUE(there);
   ASSERT_NE(find(*there, "b0"), nullptr);
