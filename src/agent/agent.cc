@@ -18,7 +18,9 @@
 #include "agent/init/mounts.h"
 #include "agent/init/power.h"
 #include "agent/init/reaper.h"
+#include "agent/network/interfaces.h"
 #include "agent/network/netlink_network.h"
+#include "agent/network/parking.h"
 #include "agent/rpc/agent_service.h"
 #include "agent/rpc/container_service.h"
 #include "agent/rpc/health_service.h"
@@ -33,6 +35,8 @@ namespace kata::agent {
 namespace {
 
 constexpr char kModuleList[] = "/etc/kata/modules";
+// virtio-net probes before init runs; the wait only covers a slow PCI probe.
+constexpr std::chrono::milliseconds kParkWait{2000};
 
 [[noreturn]] void fatal(const Error& error) {
   log::error("fatal: {}", error.message());
@@ -145,6 +149,15 @@ Result<void> boot_and_serve() {
   // network RPCs stay UNIMPLEMENTED: containers without a network still run.
   Result<std::unique_ptr<network::NetlinkGuestNetwork>> net = network::NetlinkGuestNetwork::open();
   if (!net) log::warn("network RPCs unavailable: {}", net.error().message());
+  // Before the server: no container may see a spare NIC.
+  if (net && !opts.park_nics.empty()) {
+    Result<void> parked = network::park_nics(**net, opts.park_nics, kParkWait);
+    if (!parked) log::warn("{}", parked.error().message());
+  }
+  if (net) {
+    Result<void> lo = network::bring_lo_up(**net);
+    if (!lo) log::warn("{}", lo.error().message());
+  }
   ttrpc::Server server;
   register_health_service(server);
   register_agent_service(server, sandbox);

@@ -78,6 +78,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   std::unique_ptr<GuestVm> guest(new GuestVm());
   guest->run_dir_ = run_dir;
   guest->id_ = options.id;
+  guest->network_state_ = options.network_state;
 
   hypervisor::AccelProbeOptions probe;
   probe.qemu_path = hv.path;
@@ -265,10 +266,25 @@ void GuestVm::end(const std::string& why) {
   if (watch_) watch_->kill_qemu(why);
 }
 
+void GuestVm::record_network(const std::optional<NetworkState>& network) {
+  SandboxStatus status;
+  {
+    std::lock_guard lock(state_mu_);
+    if (released_ || network == network_state_) return;
+    network_state_ = network;
+    status = status_;
+  }
+  persist_state(status);
+}
+
 void GuestVm::persist_state(SandboxStatus status) {
+  std::lock_guard lock(state_mu_);
+  if (released_) return;  // the run dir is gone: a write would make it again
+  status_ = status;
   SandboxState state;
   state.id = id_;
   state.status = status;
+  state.network = network_state_;
   state.run_dir = run_dir_;
   state.shared_dir = shared_dir_;
   auto identify = [](pid_t pid) {
@@ -286,6 +302,10 @@ void GuestVm::persist_state(SandboxStatus status) {
 }
 
 void GuestVm::release() {
+  {
+    std::lock_guard lock(state_mu_);
+    released_ = true;
+  }
   heartbeat_.reset();  // it ends the VM through watch_, and reads QEMU's CPU time by pid
   watch_.reset();      // before QEMU and virtiofsd go: their end is ours, not a death
   // Closes the agent socket before its directory goes, unless a call still holds

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -52,6 +53,9 @@ struct BootOptions {
   // the caller's namespace (tests without a network).
   std::vector<hypervisor::qemu::NetDevice> nics = {};
   int network_namespace_fd = -1;
+  // What the sandbox added to the caller's network namespace, in state.json from its first
+  // write, so that a cleanup after a crash during boot finds it too.
+  std::optional<NetworkState> network_state = std::nullopt;
   // The seam under the VM: unit tests hand in fakes (runtime/testing/fake_vmm.h).
   VmmFactory launch_vmm = launch_qemu;
   AgentDialer dial_agent = dial_ttrpc_agent;
@@ -95,6 +99,9 @@ class GuestVm {
   // SIGKILL to QEMU now, `why` recorded as its death; everything else is left
   // to shutdown()/destroy(). Thread-safe (it only signals through a pidfd).
   void end(const std::string& why);
+  // Rewrites state.json with `network` (an interface attached after boot adds a redirect),
+  // if it changed. Thread-safe; does nothing once the VM is released.
+  void record_network(const std::optional<NetworkState>& network);
 
   // Asks the agent to power the guest off (DestroySandbox) and waits for QEMU
   // to exit by itself; if it does not within `timeout`, stops it through QMP
@@ -149,6 +156,12 @@ class GuestVm {
   // From the agent's first answer until shutdown() or release(): a hung guest
   // is ended like a dead one.
   std::unique_ptr<AgentHeartbeat> heartbeat_;
+  // What persist_state() writes besides the processes; guarded by state_mu_, which also
+  // keeps two writes of state.json from crossing.
+  std::mutex state_mu_;
+  SandboxStatus status_ = SandboxStatus::kBooting;
+  std::optional<NetworkState> network_state_;
+  bool released_ = false;
 };
 
 }  // namespace kata::runtime

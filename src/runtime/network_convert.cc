@@ -4,6 +4,7 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "common/net/address.h"
@@ -37,9 +38,31 @@ bool carries_to_guest(const host::Interface& iface) {
     case host::LinkKind::kTun:
     case host::LinkKind::kMacvtap:
       return false;
+    case host::LinkKind::kOther:
+      // A physical NIC has no kind; a virtual one (bridge, vxlan, ...) is not an endpoint.
+      return !iface.mac.empty() && iface.kind_name.empty();
     default:
       return !iface.mac.empty();
   }
+}
+
+Status check_carriable(const host::Interface& iface) {
+  if (carries_to_guest(iface)) return {};
+  if (iface.kind == host::LinkKind::kTap || iface.kind == host::LinkKind::kTun ||
+      iface.kind == host::LinkKind::kMacvtap) {
+    return {};
+  }
+  auto configured =
+      std::find_if(iface.addresses.begin(), iface.addresses.end(),
+                   [](const net::IpNet& a) { return !net::is_link_local(a.address); });
+  if (configured == iface.addresses.end()) return {};
+  std::string kind = iface.kind_name.empty() ? "a device without an Ethernet address"
+                                             : fmt::format("kind `{}`", iface.kind_name);
+  return Error(Code::kFailedPrecondition,
+               fmt::format("interface `{}` ({}, address {}) cannot be carried into the VM: "
+                           "the tcfilter model carries veth, macvlan, ipvlan and physical "
+                           "Ethernet interfaces",
+                           iface.name, kind, net::to_string(*configured)));
 }
 
 std::string tap_name(size_t index) { return fmt::format("tap{}_kata", index); }

@@ -15,10 +15,20 @@
 
 namespace kata::runtime {
 
-// Whether the tcfilter model gives `iface` a NIC: any Ethernet-like link that frames can
-// be redirected from (veth, macvlan, ipvlan, ...). Taps, tuns and macvtaps are queues that
-// some other reader (QEMU, ours included) owns; a link without a MAC is not Ethernet.
+// Whether the tcfilter model gives `iface` a NIC: an Ethernet endpoint whose frames are
+// the container's own: a veth, macvlan, ipvlan, or a physical NIC moved into the
+// namespace. Taps, tuns and macvtaps are queues that some other reader (QEMU, ours
+// included) owns; a link without a MAC is not Ethernet; other virtual devices (a bridge,
+// a vxlan or geneve tunnel) carry frames that are not the endpoint's.
 bool carries_to_guest(const resource::network::Interface& iface);
+
+// FAILED_PRECONDITION naming `iface` and its kind when the caller configured it for the
+// container (it has an address other than an IPv6 link-local one) but no NIC carries it
+// (a tunnel, a bridge, wireguard): as upstream Kata, the sandbox refuses to start rather
+// than run without a network the caller set up. OK for what is carried, for the queues
+// carries_to_guest() skips, and for unconfigured devices: the kernel's fallback tunnels
+// (tunl0, sit0, gre0) appear in every namespace once their module is loaded.
+Status check_carriable(const resource::network::Interface& iface);
 
 // The tap of the `index`-th NIC: "tap0_kata", "tap1_kata", ...
 std::string tap_name(size_t index);

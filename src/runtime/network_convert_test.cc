@@ -61,6 +61,41 @@ TEST(NetworkConvertTest, WhichLinksGetANic) {
   }
 }
 
+TEST(NetworkConvertTest, ConfiguredInterfacesThatNoNicCarriesAreRefusedByName) {
+  struct Case {
+    LinkKind kind;
+    std::string kind_name, mac, address;  // "" for none
+    bool carried, refused;
+  };
+  const std::string mac = "02:42:ac:11:00:02";
+  for (const Case& c : std::vector<Case>{
+           {LinkKind::kVeth, "veth", mac, "10.1.0.2/24", true, false},
+           {LinkKind::kOther, "", mac, "10.1.0.2/24", true, false},  // physical
+           {LinkKind::kOther, "vxlan", mac, "10.1.0.2/24", false, true},
+           {LinkKind::kOther, "bridge", mac, "fd00::1/64", false, true},
+           {LinkKind::kOther, "ipip", "", "10.1.0.2/32", false, true},
+           {LinkKind::kOther, "wireguard", "", "10.1.0.2/32", false, true},
+           // The kernel's fallback tunnel, in every namespace once ipip is loaded.
+           {LinkKind::kOther, "ipip", "", "", false, false},
+           // Up, so the kernel gave it a link-local address; nobody configured it.
+           {LinkKind::kOther, "vxlan", mac, "fe80::1/64", false, false},
+           {LinkKind::kTun, "tun", "", "10.8.0.1/24", false, false},  // a queue, as today
+       }) {
+    host::Interface i = iface("x0", c.kind, c.mac);
+    i.kind_name = c.kind_name;
+    if (!c.address.empty()) i.addresses.push_back(*net::parse_cidr(c.address));
+    EXPECT_EQ(carries_to_guest(i), c.carried) << c.kind_name;
+    Status checked = check_carriable(i);
+    EXPECT_EQ(!checked, c.refused) << c.kind_name << " " << c.address;
+    if (checked) continue;
+    EXPECT_EQ(checked.error().code(), Code::kFailedPrecondition);
+    EXPECT_NE(checked.error().message().find("interface `x0`"), std::string::npos)
+        << checked.error().message();
+    EXPECT_NE(checked.error().message().find("`" + c.kind_name + "`"), std::string::npos)
+        << checked.error().message();
+  }
+}
+
 TEST(NetworkConvertTest, TapNamesAndPlaceholderMac) {
   EXPECT_EQ(tap_name(0), "tap0_kata");
   EXPECT_EQ(tap_name(12), "tap12_kata");

@@ -64,7 +64,10 @@ class VmSandbox final : public Sandbox {
   Result<void> create_container(const ContainerConfig& config) override;
   Result<void> attach_late_network() override {
     if (!network_ || !vm_) return {};
-    return network_->attach_late(vm_->agent());
+    Result<void> attached = network_->attach_late(vm_->agent());
+    // A redirect made on the host is written down even if the guest part failed.
+    vm_->record_network(network_->persisted_state());
+    return attached;
   }
   Result<void> remove_container(const std::string& container_id) override;
   Result<void> shutdown() override;
@@ -167,6 +170,7 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
                             .context(what));
   boot.nics = network->nics();
   boot.network_namespace_fd = network->netns_fd();
+  boot.network_state = network->persisted_state();
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
   return start_sandbox_on(std::move(vm), options, std::move(network));
 }

@@ -9,6 +9,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "resource/shared_dir.h"
+#include "runtime/network_leftovers.h"
 #include "runtime/sandbox.h"
 #include "runtime/sandbox_state.h"
 
@@ -32,6 +33,19 @@ Result<void> end_processes(const SandboxState& state) {
   return end_process("virtiofsd", state.virtiofsd, true);
 }
 
+// After the processes: the taps die with QEMU and the service, which held their fds, and
+// a tap still alive would keep a filter of ours pointing at it. Not fatal: the paths
+// below are still ours to remove.
+void remove_network(const std::string& what, const SandboxState& state) {
+  if (!state.network) return;
+  Result<LeftoverReport> report = remove_network_leftovers(*state.network);
+  if (!report) {
+    log::warn("{}: {}", what, report.error().message());
+    return;
+  }
+  for (const std::string& line : report->lines) log::info("{}: {}", what, line);
+}
+
 }  // namespace
 
 Result<void> cleanup_sandbox(const SandboxOptions& options) {
@@ -43,6 +57,7 @@ Result<void> cleanup_sandbox(const SandboxOptions& options) {
   Result<SandboxState> state = read_sandbox_state(run_dir);
   if (state) {
     KATA_TRY(end_processes(*state).context(what));
+    remove_network(what, *state);
   } else if (state.error().code() != Code::kNotFound) {
     // Unreadable: its processes cannot be told from anyone else's, so none is touched.
     log::warn("{}: {}; no process ended", what, state.error().message());

@@ -41,6 +41,7 @@ Result<std::unique_ptr<SandboxNetwork>> SandboxNetwork::open(const NetworkOption
   // Not make_unique: the constructor is private. From here on, a failure tears down what
   // was made through the destructor.
   std::unique_ptr<SandboxNetwork> network(new SandboxNetwork(std::move(ns)));
+  network->caller_netns_path_ = options.netns_path;
   if (options.model == config::InterNetworkingModel::kNone) return network;
   KATA_TRY(network->connect_all());
   if (network->connected_.empty()) KATA_TRY(network->make_spare());
@@ -54,6 +55,8 @@ SandboxNetwork::~SandboxNetwork() {
 
 Status SandboxNetwork::connect_all() {
   KATA_ASSIGN_OR_RETURN(std::vector<net::Interface> ifaces, net::scan(*ns_));
+  // All refused before anything is connected: the namespace stays as the caller gave it.
+  for (const net::Interface& iface : ifaces) KATA_TRY(check_carriable(iface));
   for (net::Interface& iface : ifaces) {
     if (!carries_to_guest(iface)) continue;
     std::string tap = tap_name(connected_.size());
@@ -87,7 +90,7 @@ std::vector<hypervisor::qemu::NetDevice> SandboxNetwork::nics() const {
   std::vector<hypervisor::qemu::NetDevice> out;
   if (!ns_) return out;
   for (const Connected& c : connected_) out.push_back({c.tap.fd.get(), c.iface.mac, c.iface.mtu});
-  if (spare_) out.push_back({spare_->tap.fd.get(), spare_->mac, 0});
+  if (spare_) out.push_back({spare_->tap.fd.get(), spare_->mac, 0, /*parked=*/true});
   return out;
 }
 
@@ -101,6 +104,7 @@ Result<void> SandboxNetwork::configure_guest(agent_client::Agent& agent) {
 
 Result<bool> SandboxNetwork::link_spare() {
   KATA_ASSIGN_OR_RETURN(std::vector<net::Interface> ifaces, net::scan(*ns_));
+  for (const net::Interface& iface : ifaces) KATA_TRY(check_carriable(iface));
   auto found = std::find_if(ifaces.begin(), ifaces.end(), carries_to_guest);
   if (found == ifaces.end()) return false;
   for (auto other = std::next(found); other != ifaces.end(); ++other) {
@@ -131,6 +135,16 @@ Result<void> SandboxNetwork::attach_late(agent_client::Agent& agent) {
   KATA_TRY(adopt_spare_nic(agent, spare_->mac, *spare_->iface));
   spare_->guest_configured = true;
   return {};
+}
+
+std::optional<NetworkState> SandboxNetwork::persisted_state() const {
+  std::lock_guard lock(mu_);
+  // A relative path would name another file from the cleanup's working directory.
+  if (!ns_ || caller_netns_path_.empty() || caller_netns_path_[0] != '/') return std::nullopt;
+  NetworkState state{caller_netns_path_, ns_->inode(), {}};
+  for (const Connected& c : connected_) state.redirects.push_back(c.redirect);
+  if (spare_ && spare_->redirect) state.redirects.push_back(*spare_->redirect);
+  return state;
 }
 
 Result<void> SandboxNetwork::teardown() {

@@ -19,6 +19,7 @@
 #include "resource/network/scan.h"
 #include "resource/network/tap.h"
 #include "resource/network/tc_filter.h"
+#include "runtime/sandbox_state.h"
 
 namespace kata::runtime {
 
@@ -37,10 +38,12 @@ inline constexpr uint32_t kSpareTapMtu = 1500;
 class SandboxNetwork {
  public:
   // Opens (or creates) the namespace and holds it: QEMU runs in it. kNone attaches
-  // nothing. kTcFilter connects every interface that carries_to_guest() (network_convert.h)
-  // to a tap of its own (tap<N>_kata, with the interface's MTU); if there is none yet, it
-  // makes one spare tap for an interface that appears before the first container starts
-  // (`ctr run --cni` adds it after the task is created). kMacvtap is UNIMPLEMENTED.
+  // nothing. kTcFilter first refuses a namespace holding an interface that
+  // check_carriable() refuses (before anything is added there), then connects every
+  // interface that carries_to_guest() (network_convert.h) to a tap of its own
+  // (tap<N>_kata, with the interface's MTU); if there is none yet, it makes one spare tap
+  // for an interface that appears before the first container starts (`ctr run --cni` adds
+  // it after the task is created). kMacvtap is UNIMPLEMENTED.
   static Result<std::unique_ptr<SandboxNetwork>> open(const NetworkOptions& options);
 
   SandboxNetwork(const SandboxNetwork&) = delete;
@@ -53,7 +56,7 @@ class SandboxNetwork {
   // One per tap, in tap order: the tap fd (borrowed, valid while this object lives and
   // until teardown()), the interface's MAC and MTU. The spare has a random placeholder
   // MAC and MTU 0 (no host_mtu), so that the guest NIC can take whatever MTU the late
-  // interface has.
+  // interface has, and is parked: the guest keeps it from the containers until then.
   std::vector<hypervisor::qemu::NetDevice> nics() const;
 
   // Once the agent is up, before any container: each connected interface's MAC, name,
@@ -65,6 +68,12 @@ class SandboxNetwork {
   // addresses, routes and neighbours. Nothing new: nothing done. Once done, does nothing;
   // after a failure in the guest, the next call tries the guest part again.
   Result<void> attach_late(agent_client::Agent& agent);
+
+  // What `containerd-shim-kata-v2 delete` must take off the namespace if this process
+  // dies (remove_network_leftovers(), network_leftovers.h): the redirects made so far, for
+  // a namespace the caller owns and names by an absolute path. nullopt for a namespace we
+  // created (it ends with its last holder) and after teardown().
+  std::optional<NetworkState> persisted_state() const;
 
   // Removes the redirects from the interfaces (the namespace stays as the CNI left it),
   // closes the taps and the namespace. Runs once (later calls do nothing); works when the
@@ -97,6 +106,7 @@ class SandboxNetwork {
 
   mutable std::mutex mu_;
   std::optional<resource::network::NetNs> ns_;  // empty after teardown
+  std::string caller_netns_path_;               // "" for a namespace we created
   std::vector<Connected> connected_;
   std::optional<Spare> spare_;
 };

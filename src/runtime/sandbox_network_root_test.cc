@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include "resource/network/netns.h"
 #include "resource/network/scan.h"
 #include "resource/network/testing/run_tool.h"
+#include "runtime/network_leftovers.h"
 #include "runtime/sandbox_network.h"
 #include "sys/subprocess.h"
 
@@ -228,6 +231,7 @@ TEST_F(SandboxNetworkRootTest, AttachLateGivesTheSpareToAVethAddedAfterBoot) {
   SandboxNetwork& network = **opened;
   auto nics = network.nics();
   ASSERT_EQ(nics.size(), 1u);
+  EXPECT_TRUE(nics[0].parked) << "the guest must keep the spare from the containers";
   const std::string placeholder = nics[0].mac;
 
   FakeAgent agent;
@@ -289,6 +293,108 @@ TEST_F(SandboxNetworkRootTest, AttachLateRetriesTheGuestAfterItFailed) {
   ASSERT_TRUE(again) << again.error().message();
   EXPECT_EQ(agent.interface_updates().size(), 1u);
   // The destructor tears down.
+}
+
+TEST_F(SandboxNetworkRootTest, ATunnelTheCallerConfiguredIsRefusedAndNothingIsAdded) {
+  add_veth("eth0", "host0", "1500");
+  // vxlan: the tunnel every kernel here has (ipip, sit and gre are modules not always
+  // present); an address makes it the caller's network, not a leftover device.
+  KATA_RUN_IN(pod(), "ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789");
+  KATA_RUN_IN(pod(), "ip", "addr", "add", "10.77.0.2/24", "dev", "vx0");
+  std::string before = tc_state({"eth0", "vx0"});
+  auto opened = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(contains(opened.error().message(), "interface `vx0` (kind `vxlan`"))
+      << opened.error().message();
+  EXPECT_EQ(tc_state({"eth0", "vx0"}), before) << "eth0 was connected before the refusal";
+
+  // Unconfigured, as the kernel's own fallback tunnels are: skipped, eth0 carried.
+  KATA_RUN_IN(pod(), "ip", "addr", "flush", "dev", "vx0");
+  auto skipped = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_TRUE(skipped) << skipped.error().message();
+  EXPECT_EQ((*skipped)->nics().size(), 1u);
+}
+
+TEST_F(SandboxNetworkRootTest, PersistedStateNamesOnlyACallersNamespace) {
+  auto own = SandboxNetwork::open({""});
+  ASSERT_TRUE(own) << own.error().message();
+  EXPECT_FALSE((*own)->persisted_state()) << "a namespace we created dies with QEMU";
+
+  add_veth("eth0", "host0", "1500");
+  auto opened = SandboxNetwork::open({fd_path(pod())});
+  ASSERT_TRUE(opened) << opened.error().message();
+  std::optional<NetworkState> state = (*opened)->persisted_state();
+  ASSERT_TRUE(state);
+  EXPECT_EQ(state->netns_path, fd_path(pod()));
+  EXPECT_EQ(state->netns_inode, pod().inode());
+  ASSERT_EQ(state->redirects.size(), 1u);
+  EXPECT_EQ(state->redirects[0].veth_name, "eth0");
+  EXPECT_EQ(state->redirects[0].tap_name, "tap0_kata");
+  EXPECT_TRUE(state->redirects[0].veth_ingress_added);
+  ASSERT_TRUE((*opened)->teardown());
+  EXPECT_FALSE((*opened)->persisted_state()) << "nothing left to undo";
+}
+
+// The shim killed with -9: its SandboxNetwork never tore down. A child process stands in
+// for it, and dies by SIGKILL once it wrote down its state as the sandbox does.
+TEST_F(SandboxNetworkRootTest, WhatACrashLeftIsRemovedFromTheStateAndOnlyThat) {
+  add_veth("eth0", "host0", "1500");
+  add_veth("net1", "host1", "1500");
+  // Without links: the veths' carrier comes up a moment after they were made.
+  std::string before = tc_state({"eth0", "net1"}, false);
+  const std::string path = fd_path(pod());  // ours: the child's fds die with it
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe2(pipe_fds, O_CLOEXEC), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto opened = SandboxNetwork::open({path});
+    SandboxState s;
+    s.id = "crash";
+    s.run_dir = "/r";
+    if (opened) s.network = (*opened)->persisted_state();
+    std::string text = to_json(s);
+    (void)!::write(pipe_fds[1], text.data(), text.size());
+    ::raise(SIGKILL);
+  }
+  ::close(pipe_fds[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(pipe_fds[0], buf, sizeof buf)) > 0;) text.append(buf, n);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  auto state = sandbox_state_from_json(text);
+  ASSERT_TRUE(state) << state.error().message() << "\n" << text;
+  ASSERT_TRUE(state->network);
+  ASSERT_EQ(state->network->redirects.size(), 2u);
+  EXPECT_NE(tc_state({"eth0", "net1"}, false), before) << "the crash left the redirects";
+
+  // Another namespace at the recorded path now: nothing there is ours.
+  NetworkState elsewhere = *state->network;
+  elsewhere.netns_inode += 1;
+  std::string left = tc_state({"eth0", "net1"}, false);
+  auto skipped = remove_network_leftovers(elsewhere);
+  ASSERT_TRUE(skipped) << skipped.error().message();
+  ASSERT_EQ(skipped->lines.size(), 1u);
+  EXPECT_TRUE(contains(skipped->lines[0], "another namespace")) << skipped->lines[0];
+  EXPECT_EQ(tc_state({"eth0", "net1"}, false), left);
+
+  auto removed = remove_network_leftovers(*state->network);
+  ASSERT_TRUE(removed) << removed.error().message();
+  ASSERT_EQ(removed->lines.size(), 2u);
+  EXPECT_TRUE(contains(removed->lines[0], "filter removed; ingress qdisc removed"))
+      << removed->lines[0];
+  EXPECT_EQ(tc_state({"eth0", "net1"}, false), before);
+  EXPECT_FALSE(contains(must(pod(), {"ip", "-o", "link"}), "_kata")) << "the taps died with it";
+
+  NetworkState gone = *state->network;
+  gone.netns_path = "/nonexistent/kata-netns";
+  auto nothing = remove_network_leftovers(gone);
+  ASSERT_TRUE(nothing) << nothing.error().message();
+  EXPECT_TRUE(contains(nothing->lines.at(0), "`/nonexistent/kata-netns` not opened"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/fs.h"
+#include "resource/network/link.h"
 
 namespace kata::runtime {
 namespace {
@@ -23,6 +24,92 @@ const char* status_name(SandboxStatus s) {
 
 json process_json(const sys::ProcessIdentity& p) {
   return json{{"pid", p.pid}, {"start_time", p.start_time}};
+}
+
+json network_json(const NetworkState& n) {
+  json redirects = json::array();
+  for (const resource::network::Redirect& r : n.redirects) {
+    redirects.push_back({{"tap_ifindex", r.tap_ifindex},
+                         {"tap_name", r.tap_name},
+                         {"veth_ifindex", r.veth_ifindex},
+                         {"veth_name", r.veth_name},
+                         {"veth_ingress_added", r.veth_ingress_added},
+                         {"veth_tx_queue_len", r.veth_tx_queue_len},
+                         {"priority", r.priority}});
+  }
+  return json{{"netns", n.netns_path}, {"netns_inode", n.netns_inode}, {"redirects", redirects}};
+}
+
+Error bad_field(const std::string& field, const std::string& why) {
+  return Error(Code::kInvalidArgument, "sandbox state: `" + field + "` " + why);
+}
+
+// An ifindex (positive, as the kernel's are) at `j[key]`.
+Result<int> parse_ifindex(const json& j, const char* key, const std::string& at) {
+  if (!j.contains(key) || !j[key].is_number_integer()) {
+    return bad_field(at + "." + key, "is missing or not an integer");
+  }
+  long long v = j[key].get<long long>();
+  if (v <= 0 || v > 0x7fffffff) return bad_field(at + "." + key, "is out of range");
+  return static_cast<int>(v);
+}
+
+Result<std::string> parse_ifname(const json& j, const char* key, const std::string& at) {
+  if (!j.contains(key) || !j[key].is_string()) {
+    return bad_field(at + "." + key, "is missing or not a string");
+  }
+  std::string name = j[key].get<std::string>();
+  if (!resource::network::validate_ifname(name)) return bad_field(at + "." + key, "is not a name");
+  return name;
+}
+
+Result<resource::network::Redirect> parse_redirect(const json& j, const std::string& at) {
+  if (!j.is_object()) return bad_field(at, "is not an object");
+  resource::network::Redirect r;
+  KATA_ASSIGN_OR_RETURN(r.tap_ifindex, parse_ifindex(j, "tap_ifindex", at));
+  KATA_ASSIGN_OR_RETURN(r.tap_name, parse_ifname(j, "tap_name", at));
+  KATA_ASSIGN_OR_RETURN(r.veth_ifindex, parse_ifindex(j, "veth_ifindex", at));
+  KATA_ASSIGN_OR_RETURN(r.veth_name, parse_ifname(j, "veth_name", at));
+  if (!j.contains("veth_ingress_added") || !j["veth_ingress_added"].is_boolean()) {
+    return bad_field(at + ".veth_ingress_added", "is missing or not a boolean");
+  }
+  r.veth_ingress_added = j["veth_ingress_added"].get<bool>();
+  if (!j.contains("veth_tx_queue_len") || !j["veth_tx_queue_len"].is_number_unsigned() ||
+      j["veth_tx_queue_len"].get<uint64_t>() > 0xffffffffu) {
+    return bad_field(at + ".veth_tx_queue_len", "is not a 32-bit unsigned integer");
+  }
+  r.veth_tx_queue_len = j["veth_tx_queue_len"].get<uint32_t>();
+  // A filter priority is 16 bits, and 0 would ask the kernel to pick one.
+  if (!j.contains("priority") || !j["priority"].is_number_integer() ||
+      j["priority"].get<long long>() < 1 || j["priority"].get<long long>() > 0xffff) {
+    return bad_field(at + ".priority", "is not an integer from 1 to 65535");
+  }
+  r.priority = j["priority"].get<int>();
+  return r;
+}
+
+Result<NetworkState> parse_network(const json& j) {
+  if (!j.is_object()) return bad_field("network", "is not an object");
+  NetworkState n;
+  if (!j.contains("netns") || !j["netns"].is_string() ||
+      j["netns"].get<std::string>().rfind('/', 0) != 0) {
+    return bad_field("network.netns", "is not an absolute path");
+  }
+  n.netns_path = j["netns"].get<std::string>();
+  if (!j.contains("netns_inode") || !j["netns_inode"].is_number_unsigned()) {
+    return bad_field("network.netns_inode", "is missing or not an unsigned integer");
+  }
+  n.netns_inode = j["netns_inode"].get<uint64_t>();
+  if (!j.contains("redirects") || !j["redirects"].is_array()) {
+    return bad_field("network.redirects", "is missing or not an array");
+  }
+  for (size_t i = 0; i < j["redirects"].size(); ++i) {
+    KATA_ASSIGN_OR_RETURN(
+        resource::network::Redirect r,
+        parse_redirect(j["redirects"][i], "network.redirects[" + std::to_string(i) + "]"));
+    n.redirects.push_back(std::move(r));
+  }
+  return n;
 }
 
 // The one place that meets nlohmann's exceptions: a missing or mistyped field
@@ -62,6 +149,9 @@ Result<SandboxState> parse(const json& j) {
     if (pid <= 0 || pid > 0x3fffffff) return fail(name + ".pid", "is out of range");
     *field = sys::ProcessIdentity{static_cast<pid_t>(pid), p["start_time"].get<uint64_t>()};
   }
+  if (j.contains("network")) {
+    KATA_ASSIGN_OR_RETURN(s.network, parse_network(j["network"]));
+  }
   return s;
 }
 
@@ -82,6 +172,7 @@ std::string to_json(const SandboxState& state) {
          {"run_dir", state.run_dir},
          {"shared_dir", state.shared_dir},
          {"processes", procs}};
+  if (state.network) j["network"] = network_json(*state.network);
   return j.dump(2) + "\n";
 }
 

@@ -7,15 +7,31 @@
 // atomically (a temporary file renamed over the old one) at every change, so a
 // reader sees the old state or the new one, never half of one. Layout:
 // docs/sandbox-state.md.
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
+#include "resource/network/tc_filter.h"
 #include "sys/process_identity.h"
 
 namespace kata::runtime {
 
 enum class SandboxStatus { kBooting, kRunning };
+
+// What the sandbox added to a network namespace that is not its own (the caller's: CNI's,
+// `ctr run --with-ns`'s), so that cleanup after a crash takes exactly that off again
+// (docs/host-network.md). A namespace the sandbox created needs nothing: it ends with
+// its last holder, QEMU.
+struct NetworkState {
+  std::string netns_path;
+  // The namespace at netns_path then: another one there now holds nothing of ours.
+  uint64_t netns_inode = 0;
+  std::vector<resource::network::Redirect> redirects;
+
+  bool operator==(const NetworkState&) const = default;
+};
 
 struct SandboxState {
   std::string id;
@@ -25,7 +41,8 @@ struct SandboxState {
   // The sandbox service (the shim daemon), and the processes it started.
   sys::ProcessIdentity service;
   sys::ProcessIdentity qemu;
-  sys::ProcessIdentity virtiofsd;  // leads a process group: virtiofsd forks its worker
+  sys::ProcessIdentity virtiofsd;       // leads a process group: virtiofsd forks its worker
+  std::optional<NetworkState> network;  // only for a caller's namespace
 };
 
 constexpr char kSandboxStateFile[] = "state.json";

@@ -231,7 +231,7 @@ Result<Empty> TaskService::update(const task::UpdateTaskRequest& req) {
 Result<task::StatsResponse> TaskService::stats(const task::StatsRequest& req) {
   KATA_ASSIGN_OR_RETURN(grpc::StatsContainerResponse stats, service_.stats(req.id()));
   task::StatsResponse resp;
-  *resp.mutable_stats() = to_any(to_metrics(stats));
+  *resp.mutable_stats() = to_metrics(stats, deps_.metrics_type);
   return resp;
 }
 

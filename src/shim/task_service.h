@@ -10,6 +10,7 @@
 #include "containerd/shim.pb.h"
 #include "runtime/service/sandbox_service.h"
 #include "shim/bundle.h"
+#include "shim/convert.h"
 #include "shim/events.h"
 
 namespace kata::shim {
@@ -28,6 +29,8 @@ struct TaskServiceDeps {
   // Called once Shutdown was accepted (no container left): the daemon stops serving.
   std::function<void()> on_shutdown;
   std::string run_root = runtime::kDefaultRunRoot;  // the sandbox service's
+  // The Metrics type Stats answers with: the host's, as containerd expects (convert.h).
+  MetricsType metrics_type = host_metrics_type();
 };
 
 // containerd's task API (shim v2) over the sandbox service: each call converts

@@ -12,7 +12,7 @@
 
 #include "common/fs.h"
 #include "containerd/events.pb.h"
-#include "containerd/metrics.pb.h"
+#include "containerd/metrics_v1.pb.h"
 #include "shim/task_handlers.h"
 #include "shim/task_service_test_util.h"
 #include "shim/testing/logging_script.h"
@@ -61,6 +61,8 @@ class TaskServiceTest : public ::testing::Test {
     deps.containerd_namespace = "k8s.io";
     deps.on_shutdown = [this] { shutdown_called_ = true; };
     deps.run_root = dir_.path() + "/run";
+    // Fixed, not the host's: the answer must not depend on the machine.
+    deps.metrics_type = MetricsType::kCgroupsV1;
     service_ = std::make_unique<TaskService>(std::move(deps));
   }
 
@@ -448,17 +450,25 @@ TEST_F(TaskServiceTest, PauseResumeUpdateStatsPidsConnect) {
   cgroup->mutable_memory_stats()->mutable_usage()->set_usage(1024);
   cgroup->mutable_memory_stats()->mutable_usage()->set_limit(2048);
   cgroup->mutable_pids_stats()->set_current(3);
+  grpc::NetworkStats* eth0 = agent_->stats.add_network_stats();
+  eth0->set_name("eth0");
+  eth0->set_rx_bytes(4096);
+  eth0->set_tx_bytes(512);
   task::StatsRequest stats_req;
   stats_req.set_id("c1");
   Result<task::StatsResponse> stats = service_->stats(stats_req);
   ASSERT_TRUE(stats);
-  EXPECT_EQ(stats->stats().type_url(), "io.containerd.cgroups.v2.Metrics");
-  io::containerd::cgroups::v2::Metrics metrics;
+  EXPECT_EQ(stats->stats().type_url(), "io.containerd.cgroups.v1.Metrics");
+  io::containerd::cgroups::v1::Metrics metrics;
   ASSERT_TRUE(metrics.ParseFromString(stats->stats().value()));
-  EXPECT_EQ(metrics.cpu().usage_usec(), 5000u);
-  EXPECT_EQ(metrics.memory().usage(), 1024u);
-  EXPECT_EQ(metrics.memory().usage_limit(), 2048u);
+  EXPECT_EQ(metrics.cpu().usage().total(), 5'000'000u);
+  EXPECT_EQ(metrics.memory().usage().usage(), 1024u);
+  EXPECT_EQ(metrics.memory().usage().limit(), 2048u);
   EXPECT_EQ(metrics.pids().current(), 3u);
+  ASSERT_EQ(metrics.network_size(), 1);
+  EXPECT_EQ(metrics.network(0).name(), "eth0");
+  EXPECT_EQ(metrics.network(0).rx_bytes(), 4096u);
+  EXPECT_EQ(metrics.network(0).tx_bytes(), 512u);
 
   task::PidsRequest pids;
   pids.set_id("c1");

@@ -7,6 +7,8 @@
 
 #include "common/fs.h"
 #include "common/log.h"
+#include "common/strings.h"
+#include "e2e/cni_exec.h"
 #include "sys/subprocess.h"
 
 namespace kata::e2e {
@@ -15,14 +17,6 @@ namespace {
 constexpr const char* kConfDir = "/etc/cni/net.d";
 constexpr const char* kBinDir = "/opt/cni/bin";
 constexpr const char* kNetwork = "kata-e2e";
-constexpr const char* kBridge = "kata-e2e0";
-
-std::string conflist(const std::string& ipam_dir) {
-  return std::string(R"({"cniVersion":"1.0.0","name":")") + kNetwork +
-         R"(","plugins":[{"type":"bridge","bridge":")" + kBridge +
-         R"(","isGateway":true,"ipMasq":false,"ipam":{"type":"host-local","ranges":[[{"subnet":")" +
-         kCniSubnet + R"("}]],"routes":[{"dst":"0.0.0.0/0"}],"dataDir":")" + ipam_dir + R"("}}]})";
-}
 
 // mkdir -p that remembers what it made, outermost first.
 Result<void> make_dirs(const std::string& path, std::vector<std::string>& made) {
@@ -38,6 +32,57 @@ Result<void> make_dirs(const std::string& path, std::vector<std::string>& made) 
   return {};
 }
 
+// portmap's shared chains in the host's nat table: made at its first ADD, never removed by
+// it (other containers' mappings hang off them).
+constexpr const char* kPortmapChains[] = {"CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ",
+                                          "CNI-HOSTPORT-SETMARK"};
+
+Result<sys::CapturedOutput> iptables_nat(std::vector<std::string> args) {
+  args.insert(args.begin(), {"iptables", "-w", "-t", "nat"});
+  return sys::run_capture({.argv = std::move(args)}, std::chrono::seconds(30));
+}
+
+// One `iptables -S` rule as arguments: words, with "..." (and \" inside) as one.
+std::vector<std::string> rule_words(const std::string& rule) {
+  std::vector<std::string> words;
+  std::string word;
+  bool quoted = false, in_word = false;
+  for (size_t i = 0; i < rule.size(); ++i) {
+    char c = rule[i];
+    if (quoted && c == '\\' && i + 1 < rule.size()) {
+      word += rule[++i];
+    } else if (c == '"') {
+      quoted = !quoted;
+      in_word = true;
+    } else if (c == ' ' && !quoted) {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+// Removes portmap's jumps from the built-in chains and its shared chains: what our ADDs
+// made when the host had none of it before.
+void remove_portmap_chains() {
+  Result<sys::CapturedOutput> rules = iptables_nat({"-S"});
+  if (!rules) return;
+  for (const std::string& rule : split(rules->out, '\n')) {
+    std::vector<std::string> words = rule_words(rule);
+    if (words.size() < 3 || words[0] != "-A" || !starts_with(words.back(), "CNI-HOSTPORT-"))
+      continue;
+    words[0] = "-D";
+    (void)iptables_nat(words);
+  }
+  for (const char* chain : kPortmapChains) (void)iptables_nat({"-F", chain});
+  for (const char* chain : kPortmapChains) (void)iptables_nat({"-X", chain});
+}
+
 }  // namespace
 
 Result<std::unique_ptr<CniEnv>> CniEnv::install(const std::string& state_dir) {
@@ -47,13 +92,17 @@ Result<std::unique_ptr<CniEnv>> CniEnv::install(const std::string& state_dir) {
                      " (Debian's containernetworking-plugins; scripts/setup installs it)");
   }
   std::unique_ptr<CniEnv> env(new CniEnv);
+  env->state_dir_ = state_dir;
   env->ipam_dir_ = state_dir + "/cni-ipam";
+  env->conflist_ = cni::bridge_conflist(kNetwork, env->ipam_dir_);
+  Result<sys::CapturedOutput> chain = iptables_nat({"-S", kPortmapChains[0]});
+  env->owns_portmap_chains_ = chain && !chain->status.success();
   KATA_TRY(make_dirs(kConfDir, env->made_dirs_));
   KATA_TRY(make_dirs(kBinDir, env->made_dirs_));
   // Sorted first, so that ctr's default (the first file) is ours even if others are there.
   std::string conf = std::string(kConfDir) + "/00-" + kNetwork + ".conflist";
   if (fs::exists(conf)) return Error(Code::kAlreadyExists, conf + " exists: another run?");
-  KATA_TRY(fs::write_file_atomic(conf, conflist(env->ipam_dir_)));
+  KATA_TRY(fs::write_file_atomic(conf, env->conflist_));
   env->made_files_.push_back(conf);
   for (const char* plugin : {"bridge", "host-local", "loopback", "portmap"}) {
     std::string link = std::string(kBinDir) + "/" + plugin;
@@ -70,7 +119,8 @@ CniEnv::~CniEnv() {
   for (const std::string& f : made_files_) (void)::unlink(f.c_str());
   for (auto it = made_dirs_.rbegin(); it != made_dirs_.rend(); ++it) (void)::rmdir(it->c_str());
   // The bridge plugin made the bridge in the host's namespace; nothing else deletes it.
-  (void)sys::run_capture({.argv = {"ip", "link", "del", kBridge}}, std::chrono::seconds(10));
+  (void)sys::run_capture({.argv = {"ip", "link", "del", kCniBridge}}, std::chrono::seconds(10));
+  if (owns_portmap_chains_) remove_portmap_chains();
 }
 
 std::string CniEnv::address_of(const std::string& id) const {
@@ -80,6 +130,48 @@ std::string CniEnv::address_of(const std::string& id) const {
     if (owner && owner->find(id) != std::string::npos) return entry.path().filename().string();
   }
   return "";
+}
+
+Result<std::unique_ptr<CniNamespace>> CniEnv::add_namespace(const std::string& container_id,
+                                                            const std::vector<PortMapping>& ports) {
+  std::unique_ptr<CniNamespace> ns(new CniNamespace);
+  ns->conflist_ = conflist_;
+  ns->ports_ = ports;
+  ns->container_id_ = container_id;
+  ns->path_ = state_dir_ + "/netns/" + container_id;
+  std::string what = "set up CNI namespace " + ns->path_;
+  KATA_TRY(fs::mkdir_all(state_dir_ + "/netns").context(what));
+  KATA_TRY(cni::make_netns(ns->path_).context(what));
+  ns->mounted_ = true;
+  // From here a failure leaves plugin state (a veth, a lease, iptables rules) that only a
+  // DEL removes: the namespace's destructor runs it.
+  ns->added_ = true;
+  KATA_TRY(cni::add(cni::loopback_conflist(), {container_id, ns->path_, "lo"}, {}).context(what));
+  KATA_ASSIGN_OR_RETURN(
+      ns->result_json_,
+      cni::add(conflist_, {container_id, ns->path_, "eth0"}, ports).context(what));
+  KATA_ASSIGN_OR_RETURN(ns->result_, cni::parse_result(ns->result_json_, "eth0").context(what));
+  return ns;
+}
+
+CniNamespace::~CniNamespace() {
+  Result<void> removed = remove();
+  if (!removed) log::warn("{}", removed.error().message());
+}
+
+Result<void> CniNamespace::remove() {
+  if (removed_) return {};
+  removed_ = true;
+  Result<void> first;
+  auto keep_first = [&first](Result<void> r) {
+    if (!r && first) first = std::move(r).error();
+  };
+  if (added_) {
+    keep_first(cni::del(conflist_, {container_id_, path_, "eth0"}, ports_, result_json_));
+    keep_first(cni::del(cni::loopback_conflist(), {container_id_, path_, "lo"}, {}, ""));
+  }
+  if (mounted_) keep_first(cni::remove_netns(path_));
+  return std::move(first).context("remove CNI namespace " + path_);
 }
 
 }  // namespace kata::e2e

@@ -42,6 +42,12 @@ void apply_option(std::string_view key, std::optional<std::string_view> value, A
       opts.warnings.push_back("agent.channel: unknown channel `" + std::string(value.value_or("")) +
                               "`, choosing automatically");
     }
+  } else if (key == "park_nic") {
+    if (value && !value->empty()) {
+      opts.park_nics.emplace_back(*value);
+    } else {
+      opts.warnings.push_back("agent.park_nic: no MAC given");
+    }
   } else if (key == "debug_console") {
     opts.debug_console = !value || *value == "1" || *value == "true" || *value == "on";
   } else if (!is_known_but_ignored(key)) {

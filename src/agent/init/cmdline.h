@@ -19,6 +19,8 @@ struct AgentOptions {
   log::Level log_level = log::Level::kInfo;
   ChannelKind channel = ChannelKind::kAuto;
   bool debug_console = false;  // accepted, not acted on yet
+  // agent.park_nic=MAC, once per NIC (network/parking.h); checked when parking.
+  std::vector<std::string> park_nics;
   // Unknown `agent.*` options and bad values, worded for the log; the agent
   // boots anyway because a typo must not cost the host a VM.
   std::vector<std::string> warnings;

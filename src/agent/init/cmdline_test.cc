@@ -60,6 +60,16 @@ TEST(ParseAgentOptions, DebugConsoleIsAcceptedQuietly) {
   EXPECT_TRUE(o.warnings.empty());
 }
 
+TEST(ParseAgentOptions, ParkNicRepeats) {
+  AgentOptions o =
+      parse_agent_options("agent.park_nic=02:aa:bb:cc:dd:ee agent.park_nic=02:11:22:33:44:55");
+  EXPECT_EQ(o.park_nics, (std::vector<std::string>{"02:aa:bb:cc:dd:ee", "02:11:22:33:44:55"}));
+  EXPECT_TRUE(o.warnings.empty());
+  AgentOptions bad = parse_agent_options("agent.park_nic agent.park_nic=");
+  EXPECT_TRUE(bad.park_nics.empty());
+  EXPECT_EQ(bad.warnings.size(), 2u);
+}
+
 TEST(ParseAgentOptions, UnknownOptionsWarnOthersIgnored) {
   AgentOptions o = parse_agent_options("agentx.log=debug agent.frobnicate=1 xagent.log=debug");
   EXPECT_EQ(o.log_level, log::Level::kInfo);

@@ -43,6 +43,16 @@ class GuestNetwork {
   // Adds the entry or replaces the one for the same address and link.
   virtual Result<void> set_neighbour(const Neighbour& neighbour) = 0;
 
+  // Parking. A NIC the host provisioned at boot for an interface that does not
+  // exist yet (agent.park_nic, parking.h) waits in a network namespace of its
+  // own until UpdateInterface names it, so that containers, which share the
+  // agent's namespace, see only the interfaces the host configured.
+  // park_link moves a link of this namespace there (it keeps its name, down);
+  // unpark_link moves a parked link (its index over there) back.
+  virtual Result<void> park_link(int index) = 0;
+  virtual Result<std::vector<Link>> list_parked_links() = 0;
+  virtual Result<void> unpark_link(int parked_index) = 0;
+
   // The names of the network devices at a device path: a sysfs directory
   // ("/sys/devices/pci0000:00/0000:00:03.0") or a PCI path ("02/01": slot on
   // the root bus, then slot behind each bridge). Empty if there are none.

@@ -45,11 +45,29 @@ Result<std::optional<Link>> match_nic(GuestNetwork& net, const InterfaceSpec& sp
   return link ? std::optional<Link>(*link) : std::optional<Link>();
 }
 
+// A parked NIC (guest_network.h) the host names by MAC or by its name, moved back
+// into the containers' namespace: the link as it is there now.
+Result<std::optional<Link>> unpark_nic(GuestNetwork& net, const InterfaceSpec& spec) {
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> parked, net.list_parked_links());
+  std::string mac = spec.mac ? to_string(*spec.mac) : "";
+  auto it = std::find_if(parked.begin(), parked.end(), [&](const Link& l) {
+    return (!mac.empty() && l.hw_addr == mac) || (!spec.device.empty() && l.name == spec.device);
+  });
+  if (it == parked.end()) return std::optional<Link>();
+  KATA_TRY(net.unpark_link(it->index).context("unpark " + it->name));
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, net.list_links());
+  const Link* link = by_name(links, it->name);
+  if (link == nullptr) return Error(Code::kInternal, "unparked link " + it->name + " vanished");
+  return std::optional<Link>(*link);
+}
+
 Result<Link> find_nic(GuestNetwork& net, const InterfaceSpec& spec,
                       std::chrono::milliseconds wait) {
   Clock::time_point deadline = Clock::now() + wait;
   while (true) {
     KATA_ASSIGN_OR_RETURN(std::optional<Link> link, match_nic(net, spec));
+    if (link) return *link;
+    KATA_ASSIGN_OR_RETURN(link, unpark_nic(net, spec));
     if (link) return *link;
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);
@@ -125,13 +143,6 @@ Result<void> replace_addresses(GuestNetwork& net, int index, const std::vector<I
   return {};
 }
 
-Result<void> bring_lo_up(GuestNetwork& net) {
-  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, net.list_links());
-  const Link* lo = by_name(links, "lo");
-  if (lo == nullptr || is_up(*lo)) return {};
-  return net.set_link_up(lo->index, true).context("bring lo up");
-}
-
 std::vector<Interface> join(std::vector<Link> links, const std::vector<Address>& addresses) {
   std::vector<Interface> out;
   for (Link& l : links) {
@@ -145,8 +156,15 @@ std::vector<Interface> join(std::vector<Link> links, const std::vector<Address>&
   return out;
 }
 
+// The links of the containers' namespace, with their addresses.
+Result<std::vector<Interface>> interfaces_here(GuestNetwork& net) {
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, net.list_links());
+  KATA_ASSIGN_OR_RETURN(std::vector<Address> addresses, net.list_addresses());
+  return join(std::move(links), addresses);
+}
+
 Result<Interface> read_interface(GuestNetwork& net, int index, const std::string& device_path) {
-  KATA_ASSIGN_OR_RETURN(std::vector<Interface> all, list_interfaces(net));
+  KATA_ASSIGN_OR_RETURN(std::vector<Interface> all, interfaces_here(net));
   for (Interface& iface : all) {
     if (iface.link.index != index) continue;
     iface.device_path = device_path;
@@ -156,6 +174,13 @@ Result<Interface> read_interface(GuestNetwork& net, int index, const std::string
 }
 
 }  // namespace
+
+Result<void> bring_lo_up(GuestNetwork& net) {
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, net.list_links());
+  const Link* lo = by_name(links, "lo");
+  if (lo == nullptr || is_up(*lo)) return {};
+  return net.set_link_up(lo->index, true).context("bring lo up");
+}
 
 std::string update_label(const InterfaceSpec& spec) {
   if (!spec.name.empty()) return "update interface " + spec.name;
@@ -176,9 +201,11 @@ Result<Interface> update_interface(GuestNetwork& net, const InterfaceSpec& spec,
 }
 
 Result<std::vector<Interface>> list_interfaces(GuestNetwork& net) {
-  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, net.list_links());
-  KATA_ASSIGN_OR_RETURN(std::vector<Address> addresses, net.list_addresses());
-  return join(std::move(links), addresses);
+  KATA_ASSIGN_OR_RETURN(std::vector<Interface> out, interfaces_here(net));
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> parked, net.list_parked_links());
+  std::vector<Interface> parked_ifaces = join(std::move(parked), {});
+  out.insert(out.end(), parked_ifaces.begin(), parked_ifaces.end());
+  return out;
 }
 
 }  // namespace kata::agent::network

@@ -32,17 +32,24 @@ struct Interface {
   std::string device_path;  // as the host gave it; the kernel does not say
 };
 
+// Brings `lo` up if it is down: a container without a network still has a
+// working loopback, as under runc.
+Result<void> bring_lo_up(GuestNetwork& net);
+
 // "update interface eth0" or, without a name, the MAC or device path.
 std::string update_label(const InterfaceSpec& spec);
 
 // Finds the NIC by MAC, else by device path (waiting up to `wait_for_nic` for
-// a hot-plugged NIC's driver to show it), then sets name, MAC, MTU and ARP
+// a hot-plugged NIC's driver to show it), else among the parked NICs by MAC or
+// by name (moving it back into the containers' namespace), then sets name, MAC, MTU and ARP
 // with the link down where the kernel needs it, replaces its addresses, and
 // brings it and `lo` up. Returns the interface as it is now.
 Result<Interface> update_interface(GuestNetwork& net, const InterfaceSpec& spec,
                                    std::chrono::milliseconds wait_for_nic = {});
 
-// Every link, `lo` included, with its addresses.
+// Every link, `lo` included, with its addresses; then the parked NICs (down,
+// without addresses), so that the host learns a parked NIC's name by the MAC
+// it booted with and can name it in UpdateInterface.
 Result<std::vector<Interface>> list_interfaces(GuestNetwork& net);
 
 }  // namespace kata::agent::network

@@ -37,6 +37,17 @@ class UpdateInterface : public ::testing::Test {
   int lo_ = 0, nic_ = 0;
 };
 
+TEST(BringLoUp, UpsADownLoAndLeavesAnUpOneAlone) {
+  FakeGuestNetwork fake;
+  fake.add_link("lo", "00:00:00:00:00:00");
+  fake.add_link("eth0", "02:00:00:00:00:01");
+  ASSERT_TRUE(bring_lo_up(fake).ok());
+  EXPECT_TRUE(fake.link("lo")->flags & IFF_UP);
+  EXPECT_FALSE(fake.link("eth0")->flags & IFF_UP);
+  ASSERT_TRUE(bring_lo_up(fake).ok());
+  EXPECT_EQ(fake.calls, std::vector<std::string>{"up lo"});
+}
+
 TEST_F(UpdateInterface, FindsTheNicByMacAndConfiguresIt) {
   InterfaceSpec s = spec("eth0", "02:00:00:00:00:01");
   s.mtu = 1400;

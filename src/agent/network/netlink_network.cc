@@ -1,8 +1,11 @@
 #include "agent/network/netlink_network.h"
 
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 
 #include <functional>
+#include <thread>
 
 #include "agent/network/device_path.h"
 #include "agent/network/nl.h"
@@ -49,29 +52,43 @@ Result<nl::AddrObj> address_object(int index, const IpNet& address) {
   return a;
 }
 
-}  // namespace
-
-NetlinkGuestNetwork::NetlinkGuestNetwork(std::unique_ptr<nl::Session> session,
-                                         std::string sysfs_root)
-    : session_(std::move(session)), sysfs_root_(std::move(sysfs_root)) {}
-
-NetlinkGuestNetwork::~NetlinkGuestNetwork() = default;
-
-Result<std::unique_ptr<NetlinkGuestNetwork>> NetlinkGuestNetwork::open(std::string sysfs_root) {
-  KATA_ASSIGN_OR_RETURN(std::unique_ptr<nl::Session> session, nl::Session::open());
-  return std::unique_ptr<NetlinkGuestNetwork>(
-      new NetlinkGuestNetwork(std::move(session), std::move(sysfs_root)));
-}
-
-Result<std::vector<Link>> NetlinkGuestNetwork::list_links() {
-  auto lock = session_->lock();
-  KATA_ASSIGN_OR_RETURN(nl::Cache cache, session_->link_cache());
+Result<std::vector<Link>> list_links_of(nl::Session& session) {
+  auto lock = session.lock();
+  KATA_ASSIGN_OR_RETURN(nl::Cache cache, session.link_cache());
   std::vector<Link> links;
   for (nl_object* o = nl_cache_get_first(cache.get()); o != nullptr; o = nl_cache_get_next(o)) {
     links.push_back(to_link(reinterpret_cast<rtnl_link*>(o)));
   }
   return links;
 }
+
+Result<void> move_link(nl::Session& session, int index, int ns_fd) {
+  return change_link(session, index, [ns_fd](rtnl_link* l) { rtnl_link_set_ns_fd(l, ns_fd); });
+}
+
+UniqueFd open_thread_netns() {
+  return UniqueFd(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+}
+
+}  // namespace
+
+NetlinkGuestNetwork::NetlinkGuestNetwork(std::unique_ptr<nl::Session> session, UniqueFd home_ns,
+                                         std::string sysfs_root)
+    : session_(std::move(session)),
+      home_ns_(std::move(home_ns)),
+      sysfs_root_(std::move(sysfs_root)) {}
+
+NetlinkGuestNetwork::~NetlinkGuestNetwork() = default;
+
+Result<std::unique_ptr<NetlinkGuestNetwork>> NetlinkGuestNetwork::open(std::string sysfs_root) {
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<nl::Session> session, nl::Session::open());
+  UniqueFd home_ns = open_thread_netns();
+  if (!home_ns) return Error::from_errno(errno, "open /proc/thread-self/ns/net");
+  return std::unique_ptr<NetlinkGuestNetwork>(
+      new NetlinkGuestNetwork(std::move(session), std::move(home_ns), std::move(sysfs_root)));
+}
+
+Result<std::vector<Link>> NetlinkGuestNetwork::list_links() { return list_links_of(*session_); }
 
 Result<std::vector<Address>> NetlinkGuestNetwork::list_addresses() {
   auto lock = session_->lock();
@@ -138,6 +155,49 @@ Result<void> NetlinkGuestNetwork::set_neighbour(const Neighbour& n) {
   auto lock = session_->lock();
   return session_->call(
       [&](nl_sock* s) { return rtnl_neigh_add(s, neigh.get(), NLM_F_CREATE | NLM_F_REPLACE); });
+}
+
+Result<void> NetlinkGuestNetwork::open_parking() {
+  if (parking_) return {};
+  // A thread of its own enters a new namespace, so that the agent's threads stay
+  // where the containers are; the socket and the fd keep the namespace alive after
+  // the thread ends.
+  Result<std::unique_ptr<nl::Session>> session = Error(Code::kInternal, "no parking thread");
+  UniqueFd ns;
+  std::thread([&] {
+    if (::unshare(CLONE_NEWNET) != 0) {
+      session = Error::from_errno(errno, "unshare network namespace");
+      return;
+    }
+    ns = open_thread_netns();
+    session = ns ? nl::Session::open()
+                 : Result<std::unique_ptr<nl::Session>>(
+                       Error::from_errno(errno, "open the new namespace"));
+  }).join();
+  if (!session) return std::move(session).error().context("make the parking namespace");
+  parking_ = std::move(*session);
+  parking_ns_ = std::move(ns);
+  return {};
+}
+
+Result<void> NetlinkGuestNetwork::park_link(int index) {
+  std::lock_guard lock(parking_mu_);
+  KATA_TRY(open_parking());
+  return move_link(*session_, index, parking_ns_.get());
+}
+
+Result<std::vector<Link>> NetlinkGuestNetwork::list_parked_links() {
+  std::lock_guard lock(parking_mu_);
+  if (!parking_) return std::vector<Link>{};
+  KATA_ASSIGN_OR_RETURN(std::vector<Link> links, list_links_of(*parking_));
+  std::erase_if(links, [](const Link& l) { return l.name == "lo"; });  // the namespace's own
+  return links;
+}
+
+Result<void> NetlinkGuestNetwork::unpark_link(int parked_index) {
+  std::lock_guard lock(parking_mu_);
+  if (!parking_) return sys_error(ENODEV, "no link is parked");
+  return move_link(*parking_, parked_index, home_ns_.get());
 }
 
 Result<std::vector<std::string>> NetlinkGuestNetwork::links_at_device_path(

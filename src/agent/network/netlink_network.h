@@ -1,10 +1,12 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/network/guest_network.h"
+#include "common/unique_fd.h"
 
 namespace kata::agent::network {
 
@@ -35,13 +37,23 @@ class NetlinkGuestNetwork final : public GuestNetwork {
   Result<void> add_route(const Route& route) override;
   Result<void> delete_route(const Route& route) override;
   Result<void> set_neighbour(const Neighbour& neighbour) override;
+  Result<void> park_link(int index) override;
+  Result<std::vector<Link>> list_parked_links() override;
+  Result<void> unpark_link(int parked_index) override;
   Result<std::vector<std::string>> links_at_device_path(const std::string& path) override;
 
  private:
-  NetlinkGuestNetwork(std::unique_ptr<nl::Session> session, std::string sysfs_root);
+  NetlinkGuestNetwork(std::unique_ptr<nl::Session> session, UniqueFd home_ns,
+                      std::string sysfs_root);
+  // Makes the parking namespace on first use (netlink_parking.cc).
+  Result<void> open_parking();
 
   std::unique_ptr<nl::Session> session_;
+  UniqueFd home_ns_;  // session_'s namespace, where unpark_link moves links back
   std::string sysfs_root_;
+  std::mutex parking_mu_;
+  std::unique_ptr<nl::Session> parking_;  // a socket in the parking namespace
+  UniqueFd parking_ns_;
 };
 
 }  // namespace kata::agent::network

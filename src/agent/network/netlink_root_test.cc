@@ -16,6 +16,7 @@
 #include "agent/network/neighbours.h"
 #include "agent/network/netlink_network.h"
 #include "agent/network/nl.h"
+#include "agent/network/parking.h"
 #include "agent/network/routes.h"
 #include "common/fs.h"
 #include "common/net/address.h"
@@ -158,6 +159,34 @@ TEST_F(NetlinkRoot, UpdateInterfaceByDevicePathSetsTheNewMac) {
     Result<Interface> missing = update_interface(*net, spec);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.error().code(), Code::kNotFound);
+  });
+}
+
+TEST_F(NetlinkRoot, AParkedLinkLeavesTheNamespaceUntilUpdateInterfaceNamesIt) {
+  in_new_netns([] {
+    auto net = open_network();
+    ASSERT_TRUE(net);
+    ASSERT_TRUE(park_nics(*net, {kVeth0Mac}, std::chrono::milliseconds(0)).ok());
+    EXPECT_EQ(if_nametoindex("veth0"), 0u) << "veth0 is still in the containers' namespace";
+    Result<std::vector<Interface>> listed = list_interfaces(*net);
+    ASSERT_TRUE(listed.ok()) << listed.error().message();
+    auto parked = std::find_if(listed->begin(), listed->end(),
+                               [](const Interface& i) { return i.link.name == "veth0"; });
+    ASSERT_NE(parked, listed->end()) << "ListInterfaces must still show the parked NIC";
+    EXPECT_EQ(parked->link.hw_addr, kVeth0Mac);
+
+    InterfaceSpec spec = eth0_spec();
+    spec.device = "veth0";
+    spec.mac = *net::parse_mac("02:00:00:00:00:77");
+    Result<Interface> iface = update_interface(*net, spec);
+    ASSERT_TRUE(iface.ok()) << iface.error().message();
+    EXPECT_NE(if_nametoindex("eth0"), 0u);
+    EXPECT_EQ(iface->link.hw_addr, "02:00:00:00:00:77");
+    EXPECT_TRUE(iface->link.flags & IFF_UP);
+    EXPECT_TRUE(has(iface->addresses, "10.1.0.2/24"));
+    Result<std::vector<Link>> still_parked = net->list_parked_links();
+    ASSERT_TRUE(still_parked.ok());
+    EXPECT_TRUE(still_parked->empty());
   });
 }
 

@@ -52,6 +52,22 @@ std::optional<container::Seccomp> to_seccomp(const grpc::Linux& l) {
   return out;
 }
 
+void add_network_stats(const std::vector<network::LinkStats>& links,
+                       grpc::StatsContainerResponse& resp) {
+  for (const network::LinkStats& l : links) {
+    grpc::NetworkStats* n = resp.add_network_stats();
+    n->set_name(l.name);
+    n->set_rx_bytes(l.rx_bytes);
+    n->set_rx_packets(l.rx_packets);
+    n->set_rx_errors(l.rx_errors);
+    n->set_rx_dropped(l.rx_dropped);
+    n->set_tx_bytes(l.tx_bytes);
+    n->set_tx_packets(l.tx_packets);
+    n->set_tx_errors(l.tx_errors);
+    n->set_tx_dropped(l.tx_dropped);
+  }
+}
+
 }  // namespace
 
 container::ProcessSpec to_process_spec(const grpc::Process& p, const grpc::StringUser& su) {
@@ -152,7 +168,8 @@ Result<ContainerSpec> to_container_spec(const grpc::CreateContainerRequest& req)
   return out;
 }
 
-grpc::StatsContainerResponse to_stats_response(const container::CgroupStats& s) {
+grpc::StatsContainerResponse to_stats_response(const container::CgroupStats& s,
+                                               const std::vector<network::LinkStats>& links) {
   grpc::StatsContainerResponse resp;
   grpc::CgroupStats* cg = resp.mutable_cgroup_stats();
   auto get = [](const std::map<std::string, uint64_t>& m, const char* key) {
@@ -177,6 +194,7 @@ grpc::StatsContainerResponse to_stats_response(const container::CgroupStats& s) 
   for (const auto& [k, v] : s.memory) (*mem->mutable_stats())[k] = v;
   cg->mutable_pids_stats()->set_current(s.pids_current);
   cg->mutable_pids_stats()->set_limit(s.pids_max);
+  add_network_stats(links, resp);
   return resp;
 }
 

@@ -124,12 +124,32 @@ TEST(ContainerConvert, StatsInNanoseconds) {
   s.memory_current = 100;
   s.memory_max = 200;
   s.pids_current = 3;
-  grpc::StatsContainerResponse r = to_stats_response(s);
+  grpc::StatsContainerResponse r = to_stats_response(s, {});
   EXPECT_EQ(r.cgroup_stats().cpu_stats().cpu_usage().total_usage(), 5000u);
   EXPECT_EQ(r.cgroup_stats().cpu_stats().throttling_data().throttled_periods(), 2u);
   EXPECT_EQ(r.cgroup_stats().memory_stats().cache(), 7u);
   EXPECT_EQ(r.cgroup_stats().memory_stats().usage().limit(), 200u);
   EXPECT_EQ(r.cgroup_stats().pids_stats().current(), 3u);
+  EXPECT_EQ(r.network_stats_size(), 0);
+}
+
+TEST(ContainerConvert, StatsCarryEveryInterfaceInOrder) {
+  network::LinkStats eth0{"eth0", 1, 2, 3, 4, 5, 6, 7, 8};
+  network::LinkStats eth1{"eth1", 10, 20, 30, 40, 50, 60, 70, 80};
+  grpc::StatsContainerResponse r = to_stats_response(container::CgroupStats{}, {eth0, eth1});
+  ASSERT_EQ(r.network_stats_size(), 2);
+  const grpc::NetworkStats& n = r.network_stats(0);
+  EXPECT_EQ(n.name(), "eth0");
+  EXPECT_EQ(n.rx_bytes(), 1u);
+  EXPECT_EQ(n.rx_packets(), 2u);
+  EXPECT_EQ(n.rx_errors(), 3u);
+  EXPECT_EQ(n.rx_dropped(), 4u);
+  EXPECT_EQ(n.tx_bytes(), 5u);
+  EXPECT_EQ(n.tx_packets(), 6u);
+  EXPECT_EQ(n.tx_errors(), 7u);
+  EXPECT_EQ(n.tx_dropped(), 8u);
+  EXPECT_EQ(r.network_stats(1).name(), "eth1");
+  EXPECT_EQ(r.network_stats(1).tx_dropped(), 80u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "agent.pb.h"
 #include "agent/rpc/container_convert.h"
+#include "common/log.h"
 
 namespace kata::agent {
 namespace {
@@ -127,13 +128,23 @@ void register_stdio(ttrpc::Server& server, Engine& engine) {
       });
 }
 
-void register_resources(ttrpc::Server& server, Engine& engine) {
+std::vector<network::LinkStats> links_or_none(const LinkStatsReader& read_links) {
+  Result<std::vector<network::LinkStats>> links = read_links();
+  if (!links) {
+    log::warn("stats without interface counters: {}", links.error().message());
+    return {};
+  }
+  return std::move(*links);
+}
+
+void register_resources(ttrpc::Server& server, Engine& engine, LinkStatsReader read_links) {
   server.register_typed<grpc::StatsContainerRequest, grpc::StatsContainerResponse>(
       kService, "StatsContainer",
-      [&engine](const CallContext&,
-                const grpc::StatsContainerRequest& r) -> Result<grpc::StatsContainerResponse> {
+      [&engine, read_links = std::move(read_links)](
+          const CallContext&,
+          const grpc::StatsContainerRequest& r) -> Result<grpc::StatsContainerResponse> {
         KATA_ASSIGN_OR_RETURN(container::CgroupStats stats, rpc(engine.stats(r.container_id())));
-        return to_stats_response(stats);
+        return to_stats_response(stats, links_or_none(read_links));
       });
   add<grpc::PauseContainerRequest>(server, "PauseContainer",
                                    [&engine](const CallContext&, const auto& r) {
@@ -159,10 +170,10 @@ void register_resources(ttrpc::Server& server, Engine& engine) {
 
 }  // namespace
 
-void register_container_service(ttrpc::Server& server, Engine& engine) {
+void register_container_service(ttrpc::Server& server, Engine& engine, LinkStatsReader read_links) {
   register_lifecycle(server, engine);
   register_stdio(server, engine);
-  register_resources(server, engine);
+  register_resources(server, engine, std::move(read_links));
 }
 
 }  // namespace kata::agent

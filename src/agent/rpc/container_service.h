@@ -1,6 +1,10 @@
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "agent/container/engine.h"
+#include "agent/network/link_stats.h"
 #include "ttrpc/server.h"
 
 namespace kata::agent {
@@ -10,6 +14,13 @@ namespace kata::agent {
 // container engine. Blocking calls (WaitProcess, ReadStdout/ReadStderr,
 // WriteStdin, GetOOMEvent) end with CANCELLED when the call's context is
 // cancelled.
-void register_container_service(ttrpc::Server& server, container::Engine& engine);
+//
+// StatsContainer adds the interface counters `read_links` gives to the
+// container's cgroup stats; when it fails the answer carries the cgroup stats
+// alone (and a warning is logged): stats are polled, and the next poll may do better.
+using LinkStatsReader = std::function<Result<std::vector<network::LinkStats>>()>;
+void register_container_service(
+    ttrpc::Server& server, container::Engine& engine,
+    LinkStatsReader read_links = [] { return network::read_link_stats(); });
 
 }  // namespace kata::agent

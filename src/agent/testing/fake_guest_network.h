@@ -30,6 +30,7 @@ class FakeGuestNetwork final : public network::GuestNetwork {
   std::vector<network::Route> routes;  // what was added; list_routes adds the kernel's
   std::vector<network::Neighbour> neighbours;
   std::map<std::string, std::vector<std::string>> device_paths;  // path -> link names
+  std::vector<network::Link> parked;                             // in the parking namespace
 
   // Knobs.
   int device_path_misses = 0;  // lookups that find nothing first (a NIC still probing)
@@ -183,6 +184,29 @@ class FakeGuestNetwork final : public network::GuestNetwork {
     return {};
   }
 
+  // As the kernel moves a link between namespaces: it arrives down, without its
+  // addresses and routes, and may get a new index (here it always does, so that
+  // callers that keep the old one fail).
+  Result<void> park_link(int index) override {
+    network::Link* l = by_index(index);
+    if (l == nullptr) return network::sys_error(ENODEV);
+    calls.push_back("park " + l->name);
+    parked.push_back(moved(*l));
+    forget(index);
+    return {};
+  }
+  Result<std::vector<network::Link>> list_parked_links() override { return parked; }
+  Result<void> unpark_link(int parked_index) override {
+    auto it = std::find_if(parked.begin(), parked.end(),
+                           [&](const network::Link& l) { return l.index == parked_index; });
+    if (it == parked.end()) return network::sys_error(ENODEV);
+    if (link(it->name) != nullptr) return network::sys_error(EEXIST);
+    calls.push_back("unpark " + it->name);
+    links.push_back(moved(*it));
+    parked.erase(it);
+    return {};
+  }
+
   Result<std::vector<std::string>> links_at_device_path(const std::string& path) override {
     if (device_path_misses > 0) {
       --device_path_misses;
@@ -193,6 +217,17 @@ class FakeGuestNetwork final : public network::GuestNetwork {
   }
 
  private:
+  network::Link moved(network::Link l) {
+    l.index = next_index_++;
+    l.flags &= ~unsigned(IFF_UP);
+    return l;
+  }
+  void forget(int index) {
+    std::erase_if(links, [&](const network::Link& l) { return l.index == index; });
+    std::erase_if(addresses, [&](const network::Address& a) { return a.link_index == index; });
+    std::erase_if(routes, [&](const network::Route& r) { return r.link_index == index; });
+    std::erase_if(neighbours, [&](const network::Neighbour& n) { return n.link_index == index; });
+  }
   network::Link* by_index(int index) {
     for (network::Link& l : links) {
       if (l.index == index) return &l;

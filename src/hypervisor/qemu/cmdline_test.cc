@@ -281,6 +281,12 @@ TEST(KernelParamsTest, Table) {
        "console=ttyS0 panic=-1 agent.channel=serial agent.log=debug"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .agent_debug = true, .extra = " a=1 b "},
        "console=ttyS0 quiet panic=-1 agent.channel=serial agent.log=debug a=1 b"},
+      {{.machine = Machine::kQ35,
+        .accel = Accel::kKvm,
+        .parked_nics = {"02:00:00:00:00:01", "02:00:00:00:00:02"},
+        .extra = "a=1"},
+       "console=ttyS0 quiet panic=-1 agent.channel=serial agent.park_nic=02:00:00:00:00:01 "
+       "agent.park_nic=02:00:00:00:00:02 a=1"},
   };
   for (const P& p : cases) EXPECT_EQ(build_kernel_params(p.spec), p.want);
 }

@@ -16,6 +16,7 @@ std::string build_kernel_params(const KernelParamsSpec& spec) {
   if (spec.accel == Accel::kTcg) params.emplace_back("tsc=reliable");
   params.push_back(fmt::format("agent.channel={}", to_string(spec.channel)));
   if (spec.agent_debug) params.emplace_back("agent.log=debug");
+  for (const std::string& mac : spec.parked_nics) params.push_back("agent.park_nic=" + mac);
   std::string_view extra = trim(spec.extra);
   if (!extra.empty()) params.emplace_back(extra);
   return fmt::format("{}", fmt::join(params, " "));

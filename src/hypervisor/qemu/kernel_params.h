@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hypervisor/types.h"
 
@@ -23,11 +24,12 @@ struct KernelParamsSpec {
   // thread is late: the clocksource watchdog then judges the TSC unstable, the guest
   // falls back to the jiffies clocksource and ticks HZ times a second even when idle.
   // So under TCG the kernel gets tsc=reliable (no watchdog on the TSC).
+  std::vector<std::string> parked_nics = {};  // MACs: agent.park_nic=MAC each
   std::string extra = {};  // configuration.toml kernel_params, last so that they win
 };
 
 // "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] [tsc=reliable] agent.channel=C
-// [agent.log=debug] [extra]".
+// [agent.log=debug] [agent.park_nic=MAC...] [extra]".
 // panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting.
 std::string build_kernel_params(const KernelParamsSpec& spec);
 

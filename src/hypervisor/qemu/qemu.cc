@@ -49,12 +49,18 @@ std::string guest_kernel_cmdline(const VmConfig& c) {
       log::warn("{}; the microvm guest may hang at boot", detected.error().message());
     }
   }
+  std::vector<std::string> parked;
+  for (const Device& d : c.devices) {
+    const auto* nic = std::get_if<NetDevice>(&d);
+    if (nic != nullptr && nic->parked) parked.push_back(nic->mac);
+  }
   return build_kernel_params(KernelParamsSpec{.machine = c.machine,
                                               .accel = c.accel,
                                               .debug = c.debug,
                                               .agent_debug = c.agent_debug,
                                               .channel = c.agent_channel,
                                               .tsc_khz = tsc,
+                                              .parked_nics = std::move(parked),
                                               .extra = c.kernel_params});
 }
 

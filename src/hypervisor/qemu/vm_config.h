@@ -27,6 +27,9 @@ struct NetDevice {
   int tap_fd = -1;
   std::string mac = {};  // "02:00:..."; empty: QEMU's default
   uint32_t mtu = 0;      // told to the guest (host_mtu); 0: the guest's default
+  // A spare for an interface that appears after boot: the guest agent keeps it out of
+  // the containers' namespace until it is configured (agent.park_nic=MAC). Needs `mac`.
+  bool parked = false;
 };
 using Device = std::variant<RngDevice, BalloonDevice, SharedFsDevice, NetDevice>;
 

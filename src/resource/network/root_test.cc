@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/net/address.h"
+#include "common/strings.h"
 #include "resource/network/netns.h"
 #include "resource/network/scan.h"
 #include "resource/network/tap.h"
@@ -68,9 +69,10 @@ class NetworkRootTest : public ::testing::Test {
     ns_.emplace(std::move(*ns));
   }
   // veth0 (the container side CNI would leave) and peer0 (standing in for the host side).
-  void make_veth(const std::string& mtu = "1500") {
-    KATA_RUN_IN(ns(), "ip", "link", "add", "veth0", "mtu", mtu, "type", "veth", "peer", "name",
-                "peer0");
+  // txqueuelen 1000 is the kernel's default; the CNI bridge plugin makes its veths with 0.
+  void make_veth(const std::string& mtu = "1500", const std::string& txqueuelen = "1000") {
+    KATA_RUN_IN(ns(), "ip", "link", "add", "veth0", "mtu", mtu, "txqueuelen", txqueuelen, "type",
+                "veth", "peer", "name", "peer0");
     KATA_RUN_IN(ns(), "ip", "link", "set", "peer0", "up");
     KATA_RUN_IN(ns(), "ip", "link", "set", "veth0", "up");
   }
@@ -265,7 +267,7 @@ TEST_F(NetworkRootTest, TcFilterCarriesTrafficAndDisconnectRemovesEverything) {
   auto conn = connect(ns(), veth);
   ASSERT_TRUE(conn) << conn.error().message();
   EXPECT_EQ(conn->tap.name, "tap0_kata");
-  EXPECT_EQ(conn->redirect, (Redirect{conn->tap.ifindex, "tap0_kata", veth, true}));
+  EXPECT_EQ(conn->redirect, (Redirect{conn->tap.ifindex, "tap0_kata", veth, "veth0", true, 1000u}));
 
   auto ifs = scan(ns());
   ASSERT_TRUE(ifs);
@@ -297,6 +299,27 @@ TEST_F(NetworkRootTest, TcFilterCarriesTrafficAndDisconnectRemovesEverything) {
   EXPECT_FALSE(contains(must(ns(), {"ip", "link"}), "tap0_kata"));
   Status twice = disconnect(ns(), conn->redirect);
   EXPECT_TRUE(twice) << "nothing left to remove is no error: " << twice.error().message();
+}
+
+// `ip link`'s qlen of veth0: "" when it has none. (Not the whole line: the carrier flags
+// settle a moment after the link is up.)
+std::string qlen(const NetNs& ns) {
+  std::string line = must(ns, {"ip", "-o", "link", "show", "veth0"});
+  size_t at = line.find(" qlen ");
+  // `ip -o` ends each line part with a backslash.
+  return at == std::string::npos ? ""
+                                 : line.substr(at + 6, line.find_first_of(" \\", at + 6) - at - 6);
+}
+
+TEST_F(NetworkRootTest, DisconnectGivesBackTheTxQueueLengthOfACniVeth) {
+  make_veth("1500", "0");
+  EXPECT_EQ(qlen(ns()), "");
+  auto conn = connect(ns(), ifindex_of(ns(), "veth0"));
+  ASSERT_TRUE(conn) << conn.error().message();
+  EXPECT_EQ(conn->redirect.veth_tx_queue_len, 0u);
+  EXPECT_EQ(qlen(ns()), "1000") << "the kernel gives a queue to a device that gets a qdisc";
+  ASSERT_TRUE(disconnect(ns(), conn->redirect));
+  EXPECT_EQ(qlen(ns()), "");
 }
 
 TEST_F(NetworkRootTest, DisconnectLeavesSomebodyElsesIngressAsFound) {
@@ -347,6 +370,107 @@ TEST_F(NetworkRootTest, TapMadeAtBootIsRedirectedWhenTheVethAppears) {
 
   ASSERT_TRUE(disconnect(ns(), *r));
   EXPECT_FALSE(contains(must(ns(), {"ip", "link"}), "tap0_kata"));
+}
+
+// What a crash leaves: the redirect of veth0 to a tap that died with its last fd (QEMU's
+// and the service's). Returns the record the sandbox state kept.
+Redirect crashed_redirect(const NetNs& ns) {
+  Redirect r;
+  {
+    auto conn = connect(ns, ifindex_of(ns, "veth0"));
+    EXPECT_TRUE(conn) << conn.error().message();
+    if (!conn) return {};
+    r = conn->redirect;
+  }  // closes the tap's only fd: the tap goes, the veth's filter stays
+  std::string filters = must(ns, {"tc", "filter", "show", "dev", "veth0", "ingress"});
+  EXPECT_TRUE(contains(filters, "Egress Redirect to device *")) << filters;
+  return r;
+}
+
+TEST_F(NetworkRootTest, LeftoverOfACrashIsRemovedFromTheRecord) {
+  make_veth("1500", "0");  // as CNI makes it: the qdisc we add sets its qlen to 1000
+  std::string before = must(ns(), {"tc", "qdisc", "show", "dev", "veth0"}) + qlen(ns());
+  Redirect r = crashed_redirect(ns());
+  ASSERT_GT(r.veth_ifindex, 0);
+
+  auto removed = remove_leftover(ns(), r);
+  ASSERT_TRUE(removed) << removed.error().message();
+  EXPECT_TRUE(removed->filter_removed);
+  EXPECT_TRUE(removed->qdisc_removed);
+  EXPECT_EQ(removed->left_alone, "");
+  EXPECT_EQ(must(ns(), {"tc", "filter", "show", "dev", "veth0", "ingress"}), "");
+  EXPECT_EQ(must(ns(), {"tc", "qdisc", "show", "dev", "veth0"}) + qlen(ns()), before);
+
+  auto again = remove_leftover(ns(), r);  // containerd may run delete twice
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_FALSE(again->filter_removed || again->qdisc_removed);
+}
+
+TEST_F(NetworkRootTest, LeftoverOfACrashWhileTheTapLivesGoesWithTheTap) {
+  // QEMU killed, the tap's last fd still held (a service stuck in exit): the filter still
+  // names the tap, which is ours by ifindex and name.
+  make_veth();
+  auto conn = connect(ns(), ifindex_of(ns(), "veth0"));
+  ASSERT_TRUE(conn) << conn.error().message();
+  auto removed = remove_leftover(ns(), conn->redirect);
+  ASSERT_TRUE(removed) << removed.error().message();
+  EXPECT_TRUE(removed->filter_removed && removed->qdisc_removed) << removed->left_alone;
+  EXPECT_EQ(must(ns(), {"tc", "filter", "show", "dev", "veth0", "ingress"}), "");
+  EXPECT_FALSE(contains(must(ns(), {"ip", "link"}), "tap0_kata"));
+}
+
+// The caller reused its namespace after the crash; each case must leave what it finds.
+TEST_F(NetworkRootTest, LeftoverRemovalLeavesWhatIsNoLongerOurs) {
+  struct Case {
+    std::string name;
+    std::vector<std::string> reuse;  // commands run after the crash, words split at spaces
+    std::string why;                 // in left_alone
+  };
+  const std::string del_ours = "tc filter del dev veth0 ingress prio 1";
+  const std::vector<Case> cases = {
+      {"somebody's mirror at our priority",
+       {del_ours,
+        "tc filter add dev veth0 ingress prio 1 protocol all u32 match u8 0 0 "
+        "action mirred egress mirror dev peer0"},
+       "`mirred` action"},
+      {"somebody's redirect at our priority",
+       {del_ours,
+        "tc filter add dev veth0 ingress prio 1 protocol all u32 match u8 0 0 "
+        "action mirred egress redirect dev peer0"},
+       "a redirect to link"},
+      {"the veth renamed", {"ip link set veth0 name other0"}, "now, not `veth0`"},
+      {"the veth replaced",
+       {"ip link del veth0", "ip link add veth0 type veth peer name peer0"},
+       "is gone"},
+      {"somebody's filter under our qdisc",
+       {del_ours,
+        "tc filter add dev veth0 ingress prio 7 protocol ip u32 match ip dst 192.0.2.1/32 "
+        "action mirred egress mirror dev peer0"},
+       "other filters are under its qdisc"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto fresh = NetNs::create();
+    ASSERT_TRUE(fresh) << fresh.error().message();
+    ns_.emplace(std::move(*fresh));
+    make_veth();
+    Redirect r = crashed_redirect(ns());
+    for (const std::string& cmd : c.reuse) {
+      auto done = run_tool(ns(), split(cmd, ' '));
+      ASSERT_TRUE(done) << done.error().message();
+    }
+    std::string dev = c.name == "the veth renamed" ? "other0" : "veth0";
+    std::string found = must(ns(), {"tc", "qdisc", "show", "dev", dev}) +
+                        must(ns(), {"tc", "filter", "show", "dev", dev, "ingress"});
+    auto removed = remove_leftover(ns(), r);
+    ASSERT_TRUE(removed) << removed.error().message();
+    EXPECT_FALSE(removed->filter_removed);
+    EXPECT_FALSE(removed->qdisc_removed);
+    EXPECT_TRUE(contains(removed->left_alone, c.why)) << removed->left_alone;
+    EXPECT_EQ(must(ns(), {"tc", "qdisc", "show", "dev", dev}) +
+                  must(ns(), {"tc", "filter", "show", "dev", dev, "ingress"}),
+              found);
+  }
 }
 
 TEST_F(NetworkRootTest, MakeTapRefusesAnExistingNameAndDiesWithItsFd) {
