@@ -49,6 +49,14 @@ struct PodInfo {
 // sandbox id or a sandbox id that is not a safe path component: INVALID_ARGUMENT.
 Result<PodInfo> pod_info(const grpc::Spec& spec);
 
+// For the container that makes the VM (kSingle, kPodSandbox): refuses a spec that asks for
+// the host's network, PID or IPC namespace, i.e. has no linux.namespaces entry of that type
+// (`ctr run --net-host`, a pod's hostNetwork/hostPID/hostIPC). runc joins the host's; a
+// container in a VM cannot, and running it isolated instead would be a silent lie.
+// FAILED_PRECONDITION naming the entry. Pod containers are not checked: theirs name the
+// sandbox's namespaces.
+Status refuse_host_namespaces(const grpc::Spec& spec);
+
 // Rewrites `spec` into the one the guest agent must see (CreateContainerRequest.OCI); each
 // change is explained in oci/guest.cc. Mount sources are left to the caller, which knows
 // where it shared each one in the guest.

@@ -24,7 +24,18 @@ std::array<uint8_t, 5> random_bytes() {
 
 Result<net::NetNs> open_namespace(const std::string& path) {
   if (path.empty()) return net::NetNs::create();
-  return net::NetNs::open(path);
+  KATA_ASSIGN_OR_RETURN(net::NetNs ns, net::NetNs::open(path));
+  // Docker names the host's own namespace by path for --net=host. Carrying its interfaces
+  // into the VM would take the host's network away from it; the shim runs in the namespace
+  // containerd runs in, the host's.
+  KATA_ASSIGN_OR_RETURN(net::NetNs ours, net::NetNs::current());
+  if (ns.inode() == ours.inode()) {
+    return Error(Code::kFailedPrecondition,
+                 fmt::format("network namespace {} is the host's own (host networking), which a "
+                             "container in a VM cannot share",
+                             path));
+  }
+  return ns;
 }
 
 }  // namespace

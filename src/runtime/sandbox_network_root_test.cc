@@ -211,6 +211,18 @@ TEST_F(SandboxNetworkRootTest, WithoutAPathAFreshNamespaceGetsASpareTap) {
   ASSERT_TRUE((*opened)->teardown());
 }
 
+TEST_F(SandboxNetworkRootTest, TheHostsOwnNamespaceByPathIsRefused) {
+  // Docker's --net=host: the path names the namespace the shim itself runs in.
+  auto opened = SandboxNetwork::open({"/proc/self/ns/net"});
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(opened.error().message().find("/proc/self/ns/net is the host's own"), std::string::npos)
+      << opened.error().message();
+  auto mine = net::NetNs::current();
+  ASSERT_TRUE(mine);
+  EXPECT_FALSE(find(*mine, "tap0_kata")) << "a tap was made in the host's namespace";
+}
+
 TEST_F(SandboxNetworkRootTest, ModelNoneHoldsTheNamespaceAndAttachesNothing) {
   add_veth("eth0", "host0", "1500");
   std::string before = tc_state({"eth0"});

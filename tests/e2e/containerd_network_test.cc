@@ -330,6 +330,41 @@ TEST_P(NetworkTest, WithoutNetworkTheContainerSeesOnlyLo) {
   EXPECT_EQ(names, std::vector<std::string>{"lo"}) << run.out;
 }
 
+// The link names of `ip -o link` output ("2: eth0@if5: <...>" → "eth0").
+std::vector<std::string> link_names(const std::string& ip_link) {
+  std::vector<std::string> names;
+  for (const std::string& line : split(ip_link, '\n')) {
+    std::vector<std::string> words = split(line, ' ');
+    if (words.size() >= 2) names.push_back(words[1].substr(0, words[1].find_first_of(":@")));
+  }
+  return names;
+}
+
+// Host networking: runc shares the host's namespace; a VM cannot, so Kata++ refuses it by
+// name, whether the spec has no network entry (`ctr run --net-host`) or names the host's
+// own namespace by path (as Docker does for --net=host), rather than run it isolated.
+TEST_P(NetworkTest, HostNetworkIsSharedByRuncAndRefusedByKata) {
+  Result<std::string> host_links = run_in_netns("", {"ip", "-o", "link"});
+  ASSERT_TRUE(host_links) << host_links.error().message();
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--net-host"},
+        std::vector<std::string>{"--with-ns", "network:/proc/self/ns/net"}}) {
+    std::string id = g_env->unique_id("hostnet");
+    ids_.push_back(id);
+    CtrResult run = expect_ctr(
+        *g_env, g_env->run_args(GetParam(), id, {"sh", "-c", "ip -o link"}, flags), 180s);
+    if (!kata()) {
+      ASSERT_EQ(run.exit_code, 0) << run.describe();
+      EXPECT_EQ(link_names(run.out), link_names(*host_links))
+          << "runc's container must see the host's links (" << flags[0] << ")";
+      continue;
+    }
+    EXPECT_NE(run.exit_code, 0) << run.describe();
+    std::string named = flags[0] == "--net-host" ? "no `network` entry" : "is the host's own";
+    EXPECT_NE(run.err.find(named), std::string::npos) << run.describe();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, NetworkTest, ::testing::Values(kRuncRuntime, kKataRuntime),
                          [](const auto& info) {
                            return std::string(info.param) == kKataRuntime ? "kata" : "runc";

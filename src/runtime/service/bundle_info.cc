@@ -16,9 +16,11 @@ Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
   switch (pod.type) {
     case oci::ContainerType::kSingle:
       info.kind = ContainerKind::kSingle;
+      info.own_namespaces = oci::refuse_host_namespaces(spec);
       break;
     case oci::ContainerType::kPodSandbox:
       info.kind = ContainerKind::kPodSandbox;
+      info.own_namespaces = oci::refuse_host_namespaces(spec);
       break;
     case oci::ContainerType::kPodContainer:
       info.kind = ContainerKind::kPodContainer;

@@ -17,10 +17,12 @@ struct BundleInfo {
   ContainerKind kind = ContainerKind::kSingle;
   std::string sandbox_id;  // kPodContainer: the sandbox it joins
   std::string hostname;
-  // The path of linux.namespaces' network entry. "" when it has none (a new
-  // namespace, as runc makes) and also when the spec has no network entry at all
-  // (runc's host network): a VM cannot share the host's, so it gets its own.
+  // The path of linux.namespaces' network entry; "" for a new namespace, as runc makes.
   std::string network_namespace;
+  // kSingle and kPodSandbox: an error when the spec asks for a host namespace a VM cannot
+  // share (oci::refuse_host_namespaces), for whoever would make the VM to refuse. Kept
+  // apart so that `shim delete` can still read the bundle of a refused container.
+  Status own_namespaces;
 };
 
 // From `<bundle_dir>/config.json` (src/oci: the CRI, CRI-O and dockershim

@@ -126,6 +126,7 @@ Result<void> SandboxService::ensure_sandbox(const ContainerConfig& config) {
     return Error(Code::kFailedPrecondition, "container " + config.id + " joins sandbox " +
                                                 info.sandbox_id + ", which this shim does not run");
   }
+  KATA_TRY(std::move(info.own_namespaces).context("container " + config.id));
   SandboxOptions options;
   options.id = config.id;
   options.hostname = info.hostname;

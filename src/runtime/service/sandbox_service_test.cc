@@ -135,6 +135,24 @@ TEST_F(SandboxServiceTest, ACreateWhoseStateCannotBeWrittenLeavesNothing) {
   EXPECT_TRUE(events().empty());
 }
 
+TEST_F(SandboxServiceTest, HostNetworkIsRefusedBeforeAnyVm) {
+  // `ctr run --net-host`: the spec has no network entry.
+  std::string spec = *fs::read_file(bundle_ + "/config.json");
+  std::string entry = R"(,{"type":"network"})";
+  ASSERT_NE(spec.find(entry), std::string::npos);
+  spec.erase(spec.find(entry), entry.size());
+  ASSERT_TRUE(fs::write_file_atomic(bundle_ + "/config.json", spec));
+  Result<uint32_t> created = service_->create(config("c1"), {}, {});
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(created.error().message().find("container c1: linux.namespaces has no `network`"),
+            std::string::npos)
+      << created.error().message();
+  EXPECT_TRUE(state_->started.empty()) << "no VM for it";
+  EXPECT_EQ(service_->container_count(), 0u);
+  EXPECT_TRUE(events().empty());
+}
+
 TEST_F(SandboxServiceTest, ExecLifecycleInServiceTerms) {
   ASSERT_TRUE(service_->create(config("c1"), {}, {}));
   ASSERT_TRUE(service_->start("c1", ""));
