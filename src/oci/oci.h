@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,15 @@ Result<PodInfo> pod_info(const grpc::Spec& spec);
 // FAILED_PRECONDITION naming the entry. Pod containers are not checked: theirs name the
 // sandbox's namespaces.
 Status refuse_host_namespaces(const grpc::Spec& spec);
+
+// What a container's limits add to its VM, as upstream Kata sizes a sandbox statically
+// (static_sandbox_resource_mgmt): its memory limit in MiB, rounded up, and its CPU quota in
+// whole vCPUs (quota / period, rounded up). 0 where the spec sets no limit.
+struct ContainerSize {
+  uint64_t memory_mib = 0;
+  uint64_t vcpus = 0;
+};
+ContainerSize container_size(const grpc::Spec& spec);
 
 // Rewrites `spec` into the one the guest agent must see (CreateContainerRequest.OCI); each
 // change is explained in oci/guest.cc. Mount sources are left to the caller, which knows

@@ -94,6 +94,9 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
                                                                 guest->channel_, guest->run_dir_)
                                                .context(what));
   vm.name = options.id;
+  VmSize size = size_vm({vm.vcpus, vm.memory_mib}, options.extra, host_size());
+  vm.vcpus = static_cast<uint32_t>(size.vcpus);
+  vm.memory_mib = static_cast<uint32_t>(size.memory_mib);
   vm.vsock_guest_cid = random_guest_cid();
   if (!options.shared_dir.empty()) {
     Result<void> shared = guest->start_share(config, options.shared_dir);

@@ -18,6 +18,7 @@
 #include "resource/virtiofsd.h"
 #include "runtime/agent_heartbeat.h"
 #include "runtime/sandbox_state.h"
+#include "runtime/vm_size.h"
 #include "runtime/vm_watch.h"
 
 namespace kata::runtime {
@@ -56,6 +57,8 @@ struct BootOptions {
   // What the sandbox added to the caller's network namespace, in state.json from its first
   // write, so that a cleanup after a crash during boot finds it too.
   std::optional<NetworkState> network_state = std::nullopt;
+  // Added to [hypervisor.qemu] default_vcpus and default_memory, up to the host's.
+  VmSize extra = {};
   // The seam under the VM: unit tests hand in fakes (runtime/testing/fake_vmm.h).
   VmmFactory launch_vmm = launch_qemu;
   AgentDialer dial_agent = dial_ttrpc_agent;

@@ -171,6 +171,7 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
   boot.nics = network->nics();
   boot.network_namespace_fd = network->netns_fd();
   boot.network_state = network->persisted_state();
+  boot.extra = options.extra;
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
   return start_sandbox_on(std::move(vm), options, std::move(network));
 }

@@ -37,6 +37,9 @@ struct SandboxOptions {
   // nsfs file. "" = a fresh one of the sandbox's own. QEMU runs in it, and its
   // interfaces are carried into the guest (runtime/sandbox_network.h).
   std::string network_namespace;
+  // What the first container's limits add to the configured VM size (oci::container_size);
+  // capped at the host (runtime/vm_size.h).
+  VmSize extra = {};
 };
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its

@@ -3,6 +3,14 @@
 #include "oci/oci.h"
 
 namespace kata::runtime::service {
+namespace {
+
+VmSize extra_for(const grpc::Spec& spec) {
+  oci::ContainerSize size = oci::container_size(spec);
+  return {size.vcpus, size.memory_mib};
+}
+
+}  // namespace
 
 Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
   KATA_ASSIGN_OR_RETURN(grpc::Spec spec, oci::load_bundle_spec(bundle_dir));
@@ -17,10 +25,12 @@ Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
     case oci::ContainerType::kSingle:
       info.kind = ContainerKind::kSingle;
       info.own_namespaces = oci::refuse_host_namespaces(spec);
+      info.extra = extra_for(spec);
       break;
     case oci::ContainerType::kPodSandbox:
       info.kind = ContainerKind::kPodSandbox;
       info.own_namespaces = oci::refuse_host_namespaces(spec);
+      info.extra = extra_for(spec);
       break;
     case oci::ContainerType::kPodContainer:
       info.kind = ContainerKind::kPodContainer;

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "runtime/vm_size.h"
 
 namespace kata::runtime::service {
 
@@ -23,6 +24,8 @@ struct BundleInfo {
   // share (oci::refuse_host_namespaces), for whoever would make the VM to refuse. Kept
   // apart so that `shim delete` can still read the bundle of a refused container.
   Status own_namespaces;
+  // kSingle and kPodSandbox: what the container's limits add to the VM it makes.
+  VmSize extra;
 };
 
 // From `<bundle_dir>/config.json` (src/oci: the CRI, CRI-O and dockershim

@@ -132,6 +132,7 @@ Result<void> SandboxService::ensure_sandbox(const ContainerConfig& config) {
   options.hostname = info.hostname;
   options.run_root = deps_.run_root;
   options.network_namespace = info.network_namespace;
+  options.extra = info.extra;
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, deps_.start_sandbox(options));
   {
     std::lock_guard lock(mu_);

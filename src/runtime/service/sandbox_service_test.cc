@@ -153,6 +153,21 @@ TEST_F(SandboxServiceTest, HostNetworkIsRefusedBeforeAnyVm) {
   EXPECT_TRUE(events().empty());
 }
 
+TEST_F(SandboxServiceTest, TheContainersLimitsSizeItsVm) {
+  // `ctr run --memory-limit 268435456 --cpus 1.5`
+  std::string spec = *fs::read_file(bundle_ + "/config.json");
+  std::string linux_key = R"("linux":{)";
+  ASSERT_NE(spec.find(linux_key), std::string::npos);
+  spec.insert(
+      spec.find(linux_key) + linux_key.size(),
+      R"("resources":{"memory":{"limit":268435456},"cpu":{"quota":150000,"period":100000}},)");
+  ASSERT_TRUE(fs::write_file_atomic(bundle_ + "/config.json", spec));
+  ASSERT_TRUE(service_->create(config("c1"), {}, {}));
+  ASSERT_EQ(state_->started.size(), 1u);
+  EXPECT_EQ(state_->started[0].extra.memory_mib, 256u);
+  EXPECT_EQ(state_->started[0].extra.vcpus, 2u);
+}
+
 TEST_F(SandboxServiceTest, ExecLifecycleInServiceTerms) {
   ASSERT_TRUE(service_->create(config("c1"), {}, {}));
   ASSERT_TRUE(service_->start("c1", ""));
