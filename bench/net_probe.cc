@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +12,7 @@
 
 #include "bare_boot.h"
 #include "common/unique_fd.h"
+#include "e2e/http_server.h"
 
 namespace kata::bench {
 namespace {
@@ -100,24 +100,13 @@ Result<Throughput> receive_stream(const std::string& address, int port, size_t b
 }
 
 Result<double> http_get_ms(const std::string& address, int port) {
-  std::string what = fmt::format("GET http://{}:{}/", address, port);
   auto start = Clock::now();
-  KATA_ASSIGN_OR_RETURN(UniqueFd fd, connect_to(address, port));
-  int one = 1;
-  (void)::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  const std::string request = "GET / HTTP/1.0\r\n\r\n";
-  if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0)
-    return Error::from_errno(errno, what);
-  std::string answer;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd.get(), buf, sizeof buf, 0)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::from_errno(errno, what);
-    answer.append(buf, static_cast<size_t>(n));
-  }
+  std::string answer = e2e::http_get(address, static_cast<uint16_t>(port));
   double ms = 1000 * seconds_since(start);
-  if (answer.find(" 200 ") == std::string::npos)
-    return Error(Code::kInternal, what + ": answered `" + answer.substr(0, 80) + "`");
+  if (answer.find(" 200 ") == std::string::npos) {
+    return Error(Code::kInternal, fmt::format("GET http://{}:{}/: answered `{}`", address, port,
+                                              answer.substr(0, 80)));
+  }
   return ms;
 }
 

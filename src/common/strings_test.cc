@@ -11,6 +11,16 @@ TEST(StringsTest, SplitSkipsEmptyByDefault) {
   EXPECT_TRUE(split("", ',').empty());
 }
 
+TEST(StringsTest, SplitQuotedGroupsQuotedBlanks) {
+  EXPECT_EQ(split_quoted("  a b=\"c d\"\te\n"), (std::vector<std::string>{"a", "b=c d", "e"}));
+  EXPECT_EQ(split_quoted("x \"\""), (std::vector<std::string>{"x", ""}));
+  EXPECT_TRUE(split_quoted(" \t\n").empty());
+  // Only with backslash_escapes, and only inside quotes.
+  EXPECT_EQ(split_quoted(R"(-m comment --comment "say \"hi\"" a\b)", true),
+            (std::vector<std::string>{"-m", "comment", "--comment", "say \"hi\"", "a\\b"}));
+  EXPECT_EQ(split_quoted(R"("a\"b")"), (std::vector<std::string>{"a\\b"}));
+}
+
 TEST(StringsTest, TrimAndPrefix) {
   EXPECT_EQ(trim("  x y \n"), "x y");
   EXPECT_EQ(trim("   "), "");

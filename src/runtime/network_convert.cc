@@ -30,28 +30,22 @@ bool copied_to_guest(const host::Route& r) {
          !(r.source && net::is_link_local(*r.source));
 }
 
+// A queue some other reader (QEMU, ours included) owns.
+bool is_queue(host::LinkKind kind) {
+  return kind == host::LinkKind::kTap || kind == host::LinkKind::kTun ||
+         kind == host::LinkKind::kMacvtap;
+}
+
 }  // namespace
 
 bool carries_to_guest(const host::Interface& iface) {
-  switch (iface.kind) {
-    case host::LinkKind::kTap:
-    case host::LinkKind::kTun:
-    case host::LinkKind::kMacvtap:
-      return false;
-    case host::LinkKind::kOther:
-      // A physical NIC has no kind; a virtual one (bridge, vxlan, ...) is not an endpoint.
-      return !iface.mac.empty() && iface.kind_name.empty();
-    default:
-      return !iface.mac.empty();
-  }
+  if (is_queue(iface.kind) || iface.mac.empty()) return false;
+  // A physical NIC has no kind; a virtual one (bridge, vxlan, ...) is not an endpoint.
+  return iface.kind != host::LinkKind::kOther || iface.kind_name.empty();
 }
 
 Status check_carriable(const host::Interface& iface) {
-  if (carries_to_guest(iface)) return {};
-  if (iface.kind == host::LinkKind::kTap || iface.kind == host::LinkKind::kTun ||
-      iface.kind == host::LinkKind::kMacvtap) {
-    return {};
-  }
+  if (carries_to_guest(iface) || is_queue(iface.kind)) return {};
   auto configured =
       std::find_if(iface.addresses.begin(), iface.addresses.end(),
                    [](const net::IpNet& a) { return !net::is_link_local(a.address); });

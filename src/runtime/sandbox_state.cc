@@ -1,5 +1,8 @@
 #include "runtime/sandbox_state.h"
 
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "common/fs.h"
@@ -44,14 +47,20 @@ Error bad_field(const std::string& field, const std::string& why) {
   return Error(Code::kInvalidArgument, "sandbox state: `" + field + "` " + why);
 }
 
-// An ifindex (positive, as the kernel's are) at `j[key]`.
-Result<int> parse_ifindex(const json& j, const char* key, const std::string& at) {
+// The integer at `j[key]`, from `lo` to `hi`.
+Result<int64_t> integer_in(const json& j, const char* key, const std::string& at, int64_t lo,
+                           int64_t hi) {
   if (!j.contains(key) || !j[key].is_number_integer()) {
     return bad_field(at + "." + key, "is missing or not an integer");
   }
-  long long v = j[key].get<long long>();
-  if (v <= 0 || v > 0x7fffffff) return bad_field(at + "." + key, "is out of range");
-  return static_cast<int>(v);
+  // An unsigned above INT64_MAX is out of any range here.
+  if (j[key].is_number_unsigned() && j[key].get<uint64_t>() > static_cast<uint64_t>(hi)) {
+    return bad_field(at + "." + key, fmt::format("is not from {} to {}", lo, hi));
+  }
+  int64_t v = j[key].get<int64_t>();
+  if (v < lo || v > hi)
+    return bad_field(at + "." + key, fmt::format("is not from {} to {}", lo, hi));
+  return v;
 }
 
 Result<std::string> parse_ifname(const json& j, const char* key, const std::string& at) {
@@ -66,25 +75,22 @@ Result<std::string> parse_ifname(const json& j, const char* key, const std::stri
 Result<resource::network::Redirect> parse_redirect(const json& j, const std::string& at) {
   if (!j.is_object()) return bad_field(at, "is not an object");
   resource::network::Redirect r;
-  KATA_ASSIGN_OR_RETURN(r.tap_ifindex, parse_ifindex(j, "tap_ifindex", at));
+  // ifindexes are positive ints, as the kernel's are; a filter priority is 16 bits, and 0
+  // would ask the kernel to pick one.
+  KATA_ASSIGN_OR_RETURN(int64_t tap_ifindex, integer_in(j, "tap_ifindex", at, 1, INT32_MAX));
   KATA_ASSIGN_OR_RETURN(r.tap_name, parse_ifname(j, "tap_name", at));
-  KATA_ASSIGN_OR_RETURN(r.veth_ifindex, parse_ifindex(j, "veth_ifindex", at));
+  KATA_ASSIGN_OR_RETURN(int64_t veth_ifindex, integer_in(j, "veth_ifindex", at, 1, INT32_MAX));
   KATA_ASSIGN_OR_RETURN(r.veth_name, parse_ifname(j, "veth_name", at));
   if (!j.contains("veth_ingress_added") || !j["veth_ingress_added"].is_boolean()) {
     return bad_field(at + ".veth_ingress_added", "is missing or not a boolean");
   }
   r.veth_ingress_added = j["veth_ingress_added"].get<bool>();
-  if (!j.contains("veth_tx_queue_len") || !j["veth_tx_queue_len"].is_number_unsigned() ||
-      j["veth_tx_queue_len"].get<uint64_t>() > 0xffffffffu) {
-    return bad_field(at + ".veth_tx_queue_len", "is not a 32-bit unsigned integer");
-  }
-  r.veth_tx_queue_len = j["veth_tx_queue_len"].get<uint32_t>();
-  // A filter priority is 16 bits, and 0 would ask the kernel to pick one.
-  if (!j.contains("priority") || !j["priority"].is_number_integer() ||
-      j["priority"].get<long long>() < 1 || j["priority"].get<long long>() > 0xffff) {
-    return bad_field(at + ".priority", "is not an integer from 1 to 65535");
-  }
-  r.priority = j["priority"].get<int>();
+  KATA_ASSIGN_OR_RETURN(int64_t txqlen, integer_in(j, "veth_tx_queue_len", at, 0, UINT32_MAX));
+  KATA_ASSIGN_OR_RETURN(int64_t priority, integer_in(j, "priority", at, 1, 0xffff));
+  r.tap_ifindex = static_cast<int>(tap_ifindex);
+  r.veth_ifindex = static_cast<int>(veth_ifindex);
+  r.veth_tx_queue_len = static_cast<uint32_t>(txqlen);
+  r.priority = static_cast<int>(priority);
   return r;
 }
 
@@ -115,14 +121,12 @@ Result<NetworkState> parse_network(const json& j) {
 // The one place that meets nlohmann's exceptions: a missing or mistyped field
 // becomes an error naming it.
 Result<SandboxState> parse(const json& j) {
-  auto fail = [](const std::string& field, const std::string& why) {
-    return Error(Code::kInvalidArgument, "sandbox state: `" + field + "` " + why);
-  };
-  if (!j.is_object()) return fail(".", "is not an object");
-  if (j.value("version", 0) != kStateVersion) return fail("version", "is not 1");
+  if (!j.is_object()) return bad_field(".", "is not an object");
+  if (j.value("version", 0) != kStateVersion) return bad_field("version", "is not 1");
   SandboxState s;
   for (const char* key : {"id", "status", "run_dir", "shared_dir"}) {
-    if (!j.contains(key) || !j[key].is_string()) return fail(key, "is missing or not a string");
+    if (!j.contains(key) || !j[key].is_string())
+      return bad_field(key, "is missing or not a string");
   }
   s.id = j["id"].get<std::string>();
   s.run_dir = j["run_dir"].get<std::string>();
@@ -133,9 +137,9 @@ Result<SandboxState> parse(const json& j) {
   else if (status == "running")
     s.status = SandboxStatus::kRunning;
   else
-    return fail("status", "is `" + status + "`");
+    return bad_field("status", "is `" + status + "`");
   const json& procs = j.value("processes", json::object());
-  if (!procs.is_object()) return fail("processes", "is not an object");
+  if (!procs.is_object()) return bad_field("processes", "is not an object");
   for (auto [key, field] : {std::pair{"service", &s.service}, std::pair{"qemu", &s.qemu},
                             std::pair{"virtiofsd", &s.virtiofsd}}) {
     if (!procs.contains(key)) continue;
@@ -143,10 +147,10 @@ Result<SandboxState> parse(const json& j) {
     std::string name = std::string("processes.") + key;
     if (!p.is_object() || !p.contains("pid") || !p["pid"].is_number_integer() ||
         !p.contains("start_time") || !p["start_time"].is_number_unsigned()) {
-      return fail(name, "needs an integer pid and start_time");
+      return bad_field(name, "needs an integer pid and start_time");
     }
     long long pid = p["pid"].get<long long>();
-    if (pid <= 0 || pid > 0x3fffffff) return fail(name + ".pid", "is out of range");
+    if (pid <= 0 || pid > 0x3fffffff) return bad_field(name + ".pid", "is out of range");
     *field = sys::ProcessIdentity{static_cast<pid_t>(pid), p["start_time"].get<uint64_t>()};
   }
   if (j.contains("network")) {

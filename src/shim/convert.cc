@@ -51,6 +51,26 @@ void set_entry(const grpc::MemoryData& in, v1::MemoryEntry* out) {
 // The guest is cgroup v2: its memory.stat keys under their v1 names, as
 // cAdvisor maps them (rss is anon). v2 counts are hierarchical already, so the
 // total_* fields, which CRI reads, equal the local ones.
+struct V1StatKey {
+  const char* v2_key;
+  void (v1::MemoryStat::*set)(uint64_t);
+  void (v1::MemoryStat::*set_total)(uint64_t);
+};
+constexpr V1StatKey kV1StatKeys[] = {
+    {"anon", &v1::MemoryStat::set_rss, &v1::MemoryStat::set_total_rss},
+    {"anon_thp", &v1::MemoryStat::set_rss_huge, &v1::MemoryStat::set_total_rss_huge},
+    {"file_mapped", &v1::MemoryStat::set_mapped_file, &v1::MemoryStat::set_total_mapped_file},
+    {"file_dirty", &v1::MemoryStat::set_dirty, &v1::MemoryStat::set_total_dirty},
+    {"file_writeback", &v1::MemoryStat::set_writeback, &v1::MemoryStat::set_total_writeback},
+    {"pgfault", &v1::MemoryStat::set_pg_fault, &v1::MemoryStat::set_total_pg_fault},
+    {"pgmajfault", &v1::MemoryStat::set_pg_maj_fault, &v1::MemoryStat::set_total_pg_maj_fault},
+    {"inactive_anon", &v1::MemoryStat::set_inactive_anon, &v1::MemoryStat::set_total_inactive_anon},
+    {"active_anon", &v1::MemoryStat::set_active_anon, &v1::MemoryStat::set_total_active_anon},
+    {"inactive_file", &v1::MemoryStat::set_inactive_file, &v1::MemoryStat::set_total_inactive_file},
+    {"active_file", &v1::MemoryStat::set_active_file, &v1::MemoryStat::set_total_active_file},
+    {"unevictable", &v1::MemoryStat::set_unevictable, &v1::MemoryStat::set_total_unevictable},
+};
+
 void convert_memory(const grpc::MemoryStats& in, v1::Metrics& out) {
   v1::MemoryStat* m = out.mutable_memory();
   set_entry(in.usage(), m->mutable_usage());
@@ -58,30 +78,11 @@ void convert_memory(const grpc::MemoryStats& in, v1::Metrics& out) {
   set_entry(in.kernel_usage(), m->mutable_kernel());
   m->set_cache(in.cache());
   m->set_total_cache(in.cache());
-  m->set_rss(stat(in, "anon"));
-  m->set_total_rss(stat(in, "anon"));
-  m->set_rss_huge(stat(in, "anon_thp"));
-  m->set_total_rss_huge(stat(in, "anon_thp"));
-  m->set_mapped_file(stat(in, "file_mapped"));
-  m->set_total_mapped_file(stat(in, "file_mapped"));
-  m->set_dirty(stat(in, "file_dirty"));
-  m->set_total_dirty(stat(in, "file_dirty"));
-  m->set_writeback(stat(in, "file_writeback"));
-  m->set_total_writeback(stat(in, "file_writeback"));
-  m->set_pg_fault(stat(in, "pgfault"));
-  m->set_total_pg_fault(stat(in, "pgfault"));
-  m->set_pg_maj_fault(stat(in, "pgmajfault"));
-  m->set_total_pg_maj_fault(stat(in, "pgmajfault"));
-  m->set_inactive_anon(stat(in, "inactive_anon"));
-  m->set_total_inactive_anon(stat(in, "inactive_anon"));
-  m->set_active_anon(stat(in, "active_anon"));
-  m->set_total_active_anon(stat(in, "active_anon"));
-  m->set_inactive_file(stat(in, "inactive_file"));
-  m->set_total_inactive_file(stat(in, "inactive_file"));
-  m->set_active_file(stat(in, "active_file"));
-  m->set_total_active_file(stat(in, "active_file"));
-  m->set_unevictable(stat(in, "unevictable"));
-  m->set_total_unevictable(stat(in, "unevictable"));
+  for (const V1StatKey& k : kV1StatKeys) {
+    uint64_t value = stat(in, k.v2_key);
+    (m->*k.set)(value);
+    (m->*k.set_total)(value);
+  }
 }
 
 void convert_network(const grpc::StatsContainerResponse& in, v1::Metrics& out) {

@@ -42,38 +42,13 @@ Result<sys::CapturedOutput> iptables_nat(std::vector<std::string> args) {
   return sys::run_capture({.argv = std::move(args)}, std::chrono::seconds(30));
 }
 
-// One `iptables -S` rule as arguments: words, with "..." (and \" inside) as one.
-std::vector<std::string> rule_words(const std::string& rule) {
-  std::vector<std::string> words;
-  std::string word;
-  bool quoted = false, in_word = false;
-  for (size_t i = 0; i < rule.size(); ++i) {
-    char c = rule[i];
-    if (quoted && c == '\\' && i + 1 < rule.size()) {
-      word += rule[++i];
-    } else if (c == '"') {
-      quoted = !quoted;
-      in_word = true;
-    } else if (c == ' ' && !quoted) {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) words.push_back(std::move(word));
-  return words;
-}
-
 // Removes portmap's jumps from the built-in chains and its shared chains: what our ADDs
 // made when the host had none of it before.
 void remove_portmap_chains() {
   Result<sys::CapturedOutput> rules = iptables_nat({"-S"});
   if (!rules) return;
   for (const std::string& rule : split(rules->out, '\n')) {
-    std::vector<std::string> words = rule_words(rule);
+    std::vector<std::string> words = split_quoted(rule, /*backslash_escapes=*/true);
     if (words.size() < 3 || words[0] != "-A" || !starts_with(words.back(), "CNI-HOSTPORT-"))
       continue;
     words[0] = "-D";

@@ -19,6 +19,7 @@
 #include "e2e/containerd_env.h"
 #include "e2e/expect_ctr.h"
 #include "e2e/leak_check.h"
+#include "e2e/net_snapshot.h"
 #include "runtime/sandbox_state.h"
 
 namespace kata::e2e {
@@ -43,16 +44,8 @@ class FaultEnvironment : public ::testing::Environment {
 };
 const auto* const kEnvironment = ::testing::AddGlobalTestEnvironment(new FaultEnvironment);
 
-// A command's stdout; its failure names the command and carries stderr.
-Result<std::string> run(const std::vector<std::string>& argv) {
-  KATA_ASSIGN_OR_RETURN(CtrResult r, run_captured(argv, 30s));
-  if (r.exit_code != 0) {
-    std::string cmd;
-    for (const std::string& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-    return Error(Code::kInternal, fmt::format("`{}`: {}", cmd, r.describe()));
-  }
-  return r.out;
-}
+// A command's stdout, run here; its failure names the command and carries stderr.
+Result<std::string> run(const std::vector<std::string>& argv) { return run_in_netns("", argv); }
 
 // The caller's side: namespace `kfault-<pid>-<n>` (/run/netns/..., as `ip netns add` makes
 // it) holding eth0 = 10.98.<n>.2/24, whose peer is in `kfault-<pid>-<n>-out` with
@@ -88,14 +81,8 @@ class CallerNetns {
 
   // Links, qdiscs and ingress filters of the namespace: what must read the same after.
   std::string snapshot() const {
-    std::string out;
-    for (const std::vector<std::string>& cmd :
-         {std::vector<std::string>{"ip", "-n", name_, "-o", "link", "show"},
-          {"tc", "-n", name_, "qdisc", "show"},
-          {"tc", "-n", name_, "filter", "show", "dev", "eth0", "ingress"}}) {
-      Result<std::string> r = run(cmd);
-      out += r ? *r : "(" + r.error().message() + ")\n";
-    }
+    Result<std::string> taken = tc_snapshot(path());
+    std::string out = taken ? *taken : "(" + taken.error().message() + ")\n";
     // The carrier settles a moment after the link is up: not ours to compare.
     for (std::string_view word :
          {"NO-CARRIER,", ",LOWER_UP", "state DOWN ", "state UP ", "state LOWERLAYERDOWN "}) {
@@ -168,9 +155,17 @@ class NetworkFaultTest : public ::testing::Test {
   }
 
   // `ctr run -d --with-ns network:<path>` of a sleeping container.
-  CtrResult run_in_netns(const char* runtime, const std::string& id, const std::string& path) {
+  CtrResult start_in_netns(const char* runtime, const std::string& id, const std::string& path) {
     return ctr({"run", "-d", "--runtime", runtime, "--with-ns", "network:" + path, g_env->image(),
                 id, "sleep", "3600"});
+  }
+
+  // `ctr run -d` of `runtime` in the caller's namespace, which must start and have a
+  // working network.
+  void run_working(const char* runtime, const std::string& id) {
+    CtrResult r = start_in_netns(runtime, id, caller_->path());
+    ASSERT_EQ(r.exit_code, 0) << r.describe() << g_env->log_tail();
+    expect_network_works(id);
   }
 
   // The container sees eth0 with the caller's address, and answers pings from its peer.
@@ -230,9 +225,7 @@ class NetworkFaultBothTest : public NetworkFaultTest,
 TEST_P(NetworkFaultBothTest, CallersNamespaceWorksAndIsLeftAsGiven) {
   ASSERT_NO_FATAL_FAILURE(make_caller());
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(GetParam(), id, caller_->path());
-  ASSERT_EQ(r.exit_code, 0) << r.describe() << g_env->log_tail();
-  expect_network_works(id);
+  ASSERT_NO_FATAL_FAILURE(run_working(GetParam(), id));
   ctr({"task", "kill", "-s", "SIGKILL", id});
   ctr({"task", "rm", "-f", id}, 60s);
   ctr({"container", "rm", id});
@@ -242,7 +235,7 @@ TEST_P(NetworkFaultBothTest, CallersNamespaceWorksAndIsLeftAsGiven) {
 TEST_P(NetworkFaultBothTest, NamespacePathThatDoesNotExistIsRefusedByName) {
   std::string id = new_id("knf");
   const std::string path = fmt::format("/nonexistent/kfault-{}/net", ::getpid());
-  CtrResult r = run_in_netns(GetParam(), id, path);
+  CtrResult r = start_in_netns(GetParam(), id, path);
   EXPECT_NE(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.err.find(path), std::string::npos)
       << "the error must name the path: " << r.describe();
@@ -260,9 +253,7 @@ INSTANTIATE_TEST_SUITE_P(Runtimes, NetworkFaultBothTest,
 TEST_F(NetworkFaultTest, KilledQemuLeavesTheCallersNamespaceAsGiven) {
   ASSERT_NO_FATAL_FAILURE(make_caller());
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(kKataRuntime, id, caller_->path());
-  ASSERT_EQ(r.exit_code, 0) << r.describe() << g_env->log_tail();
-  expect_network_works(id);
+  ASSERT_NO_FATAL_FAILURE(run_working(kKataRuntime, id));
   runtime::SandboxState state = state_of(id);
   ASSERT_FALSE(state.qemu.empty());
   ASSERT_TRUE(state.network) << "the redirects must be in state.json";
@@ -287,9 +278,7 @@ TEST_F(NetworkFaultTest, KilledShimIsCleanedUpFromTheCallersNamespaceToo) {
   // redirects on the caller's eth0 must come off from what it recorded.
   ASSERT_NO_FATAL_FAILURE(make_caller());
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(kKataRuntime, id, caller_->path());
-  ASSERT_EQ(r.exit_code, 0) << r.describe() << g_env->log_tail();
-  expect_network_works(id);
+  ASSERT_NO_FATAL_FAILURE(run_working(kKataRuntime, id));
   runtime::SandboxState state = state_of(id);
   ASSERT_FALSE(state.service.empty());
   ASSERT_TRUE(state.network);
@@ -312,7 +301,7 @@ TEST_F(NetworkFaultTest, TunnelTheCallerConfiguredIsRefusedByNameAndNothingIsLef
   ASSERT_NO_FATAL_FAILURE(make_caller());
   ASSERT_NO_FATAL_FAILURE(add_tunnel("10.97.0.2/24"));
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(kKataRuntime, id, caller_->path());
+  CtrResult r = start_in_netns(kKataRuntime, id, caller_->path());
   EXPECT_NE(r.exit_code, 0) << r.describe();
   EXPECT_NE(r.err.find("interface `kfvx0` (kind `vxlan`"), std::string::npos) << r.describe();
   std::cerr << "[ info ] " << one_line(r.err, 3) << "\n";
@@ -326,9 +315,7 @@ TEST_F(NetworkFaultTest, RuncRunsBesideATunnelWhichKataRefuses) {
   ASSERT_NO_FATAL_FAILURE(make_caller());
   ASSERT_NO_FATAL_FAILURE(add_tunnel());
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(kRuncRuntime, id, caller_->path());
-  ASSERT_EQ(r.exit_code, 0) << r.describe();
-  expect_network_works(id);
+  ASSERT_NO_FATAL_FAILURE(run_working(kRuncRuntime, id));
 }
 
 TEST_F(NetworkFaultTest, UnconfiguredTunnelIsSkippedAndTheVethWorks) {
@@ -337,9 +324,7 @@ TEST_F(NetworkFaultTest, UnconfiguredTunnelIsSkippedAndTheVethWorks) {
   ASSERT_NO_FATAL_FAILURE(make_caller());
   ASSERT_NO_FATAL_FAILURE(add_tunnel());
   std::string id = new_id("knf");
-  CtrResult r = run_in_netns(kKataRuntime, id, caller_->path());
-  ASSERT_EQ(r.exit_code, 0) << r.describe() << g_env->log_tail();
-  expect_network_works(id);
+  ASSERT_NO_FATAL_FAILURE(run_working(kKataRuntime, id));
 }
 
 // q35: the same path on virtio-net-pci. Its own containerd, whose configuration.toml

@@ -29,8 +29,7 @@ Result<std::string> sections(const std::string& netns_path,
 Result<std::string> run_in_netns(const std::string& netns_path, std::vector<std::string> argv) {
   if (!netns_path.empty()) argv.insert(argv.begin(), {"nsenter", "--net=" + netns_path, "--"});
   std::string what = fmt::format("run `{}`", fmt::join(argv, " "));
-  Result<sys::CapturedOutput> out =
-      sys::run_capture({.argv = argv, .err = sys::Stdio::null()}, std::chrono::seconds(30));
+  Result<sys::CapturedOutput> out = sys::run_capture({.argv = argv}, std::chrono::seconds(30));
   if (!out) return std::move(out).error().context(what);
   if (!out->status.success())
     return Error(Code::kInternal,

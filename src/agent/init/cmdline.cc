@@ -9,8 +9,6 @@ namespace {
 
 constexpr std::string_view kPrefix = "agent.";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
 std::optional<ChannelKind> parse_channel(std::string_view v) {
   if (v == "serial") return ChannelKind::kSerial;
   if (v == "vsock") return ChannelKind::kVsock;
@@ -57,27 +55,7 @@ void apply_option(std::string_view key, std::optional<std::string_view> value, A
 
 }  // namespace
 
-std::vector<std::string> split_cmdline(std::string_view cmdline) {
-  std::vector<std::string> words;
-  std::string word;
-  bool in_word = false;
-  bool quoted = false;
-  for (char c : cmdline) {
-    if (c == '"') {
-      quoted = !quoted;
-      in_word = true;
-    } else if (is_space(c) && !quoted) {
-      if (in_word) words.push_back(std::move(word));
-      word.clear();
-      in_word = false;
-    } else {
-      word += c;
-      in_word = true;
-    }
-  }
-  if (in_word) words.push_back(std::move(word));
-  return words;
-}
+std::vector<std::string> split_cmdline(std::string_view cmdline) { return split_quoted(cmdline); }
 
 AgentOptions parse_agent_options(std::string_view cmdline) {
   AgentOptions opts;
