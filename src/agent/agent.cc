@@ -38,6 +38,19 @@ constexpr char kModuleList[] = "/etc/kata/modules";
 // virtio-net probes before init runs; the wait only covers a slow PCI probe.
 constexpr std::chrono::milliseconds kParkWait{2000};
 
+// The sandbox's part that lives in the container engine (Sandbox calls it).
+class EngineScope final : public SandboxScope {
+ public:
+  explicit EngineScope(container::Engine& engine) : engine_(engine) {}
+  Result<void> open(const std::string& sandbox_id, const std::string& hostname) override {
+    return engine_.open_sandbox(sandbox_id, hostname);
+  }
+  Result<void> close() override { return engine_.close_sandbox(); }
+
+ private:
+  container::Engine& engine_;
+};
+
 [[noreturn]] void fatal(const Error& error) {
   log::error("fatal: {}", error.message());
   power_off();
@@ -144,7 +157,9 @@ Result<void> boot_and_serve() {
                         load_boot_modules(opts.channel));
 
   RealGuestOs os;
-  Sandbox sandbox(os);
+  container::Engine engine(*reaper);
+  EngineScope scope(engine);
+  Sandbox sandbox(os, &scope);
   // Before the server, which must not outlive it. Without a netlink socket the
   // network RPCs stay UNIMPLEMENTED: containers without a network still run.
   Result<std::unique_ptr<network::NetlinkGuestNetwork>> net = network::NetlinkGuestNetwork::open();
@@ -161,8 +176,9 @@ Result<void> boot_and_serve() {
   ttrpc::Server server;
   register_health_service(server);
   register_agent_service(server, sandbox);
-  container::Engine engine(*reaper);
-  register_container_service(server, engine);
+  register_container_service(server, engine, [&sandbox](const std::vector<StorageSpec>& specs) {
+    return sandbox.add_container_storages(specs);
+  });
   if (net) register_network_service(server, **net);
   // Last: the serial port appears only once the host has answered the console
   // driver, and the setup above runs meanwhile.

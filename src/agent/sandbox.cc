@@ -1,5 +1,6 @@
 #include "agent/sandbox.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
@@ -61,7 +62,14 @@ Result<void> Sandbox::create(const SandboxSpec& spec) {
   for (const KernelModuleSpec& m : spec.kernel_modules) {
     KATA_TRY(os_.load_module(m.name, join_parameters(m.parameters)).context(ctx));
   }
-  KATA_ASSIGN_OR_RETURN(storage_mounts_, add_storages(spec.storages, storages_, os_).context(ctx));
+  // After the hostname: the shared UTS namespace is the guest's copy too.
+  if (scope_) KATA_TRY(scope_->open(spec.id, spec.hostname).context(ctx));
+  Result<std::vector<std::string>> mounted = add_storages(spec.storages, storages_, os_);
+  if (!mounted) {
+    if (scope_) (void)scope_->close();  // the storage error is the one to report
+    return std::move(mounted).error().context(ctx);
+  }
+  storage_mounts_ = std::move(*mounted);
   id_ = spec.id;
   log::info("sandbox {} created (hostname `{}`)", spec.id, spec.hostname);
   return {};
@@ -71,6 +79,11 @@ Result<void> Sandbox::destroy() {
   {
     std::lock_guard lock(mu_);
     log::info("destroy sandbox {}: powering off", id_.value_or("(none)"));
+    if (scope_ && id_) {
+      // Best effort: the VM goes down anyway.
+      Result<void> closed = scope_->close();
+      if (!closed) log::warn("destroy sandbox {}: {}", *id_, closed.error().message());
+    }
   }
   os_.power_off_after(kPowerOffDelay);
   return {};
@@ -104,6 +117,27 @@ Result<GuestDetails> Sandbox::guest_details(bool want_mem_block_size, bool want_
     d.kernel_version = std::string(trim(*version));
   }
   return d;
+}
+
+Result<void> Sandbox::add_container_storages(const std::vector<StorageSpec>& specs) {
+  std::lock_guard lock(mu_);
+  if (!id_) return Error(Code::kFailedPrecondition, "container storages before CreateSandbox");
+  std::vector<StorageSpec> missing;
+  for (const StorageSpec& s : specs) {
+    if (s.driver != "ephemeral")
+      return Error(Code::kUnimplemented,
+                   "container storage driver `" + s.driver + "` is not implemented by this agent");
+    if (!s.mount_point.starts_with(kSandboxStorageDir) ||
+        s.mount_point.starts_with(std::string(kSandboxStorageDir) + "ns"))
+      return Error(Code::kInvalidArgument,
+                   "container storage at `" + s.mount_point + "`: not under " + kSandboxStorageDir);
+    if (std::find(storage_mounts_.begin(), storage_mounts_.end(), s.mount_point) ==
+        storage_mounts_.end())
+      missing.push_back(s);
+  }
+  KATA_ASSIGN_OR_RETURN(std::vector<std::string> mounted, add_storages(missing, storages_, os_));
+  storage_mounts_.insert(storage_mounts_.end(), mounted.begin(), mounted.end());
+  return {};
 }
 
 std::vector<std::string> Sandbox::storage_mounts() const {

@@ -18,6 +18,9 @@ struct KernelModuleSpec {
   std::vector<std::string> parameters;  // "key=value"
 };
 
+// Where containers' storages may be mounted (the pod's /dev/shm, memory emptyDirs).
+inline constexpr char kSandboxStorageDir[] = "/run/kata-containers/sandbox/";
+
 // What CreateSandbox asks for, in our terms (rpc/convert does the mapping).
 struct SandboxSpec {
   std::string id = {};
@@ -39,21 +42,39 @@ struct GuestDetails {
 // "0x8000000" or "8000000" (sysfs writes hex without the prefix) -> 134217728.
 Result<uint64_t> parse_hex_u64(std::string_view text);
 
+// What the container engine keeps for the sandbox's life: the IPC and UTS
+// namespaces its containers share, and which container's pid namespace
+// sandbox_pidns means (agent.cc hands it container::Engine).
+class SandboxScope {
+ public:
+  virtual ~SandboxScope() = default;
+  virtual Result<void> open(const std::string& sandbox_id, const std::string& hostname) = 0;
+  virtual Result<void> close() = 0;
+};
+
 // The one sandbox a guest hosts: its identity and the guest-wide settings.
 // Thread-safe: RPC handlers run on worker threads.
 class Sandbox {
  public:
-  explicit Sandbox(GuestOs& os, const StorageRegistry& storages = StorageRegistry::builtin())
-      : os_(os), storages_(storages) {}
+  // `scope` (may be null: then containers share nothing) must outlive the sandbox.
+  explicit Sandbox(GuestOs& os, SandboxScope* scope = nullptr,
+                   const StorageRegistry& storages = StorageRegistry::builtin())
+      : os_(os), scope_(scope), storages_(storages) {}
 
   // ALREADY_EXISTS when a sandbox was created before: one per VM. A storage that
   // fails (unknown driver, failed mount) fails the call with nothing of the
-  // storages left mounted.
+  // storages, nor of the scope, left.
   Result<void> create(const SandboxSpec& spec);
-  // Powers the VM off shortly after returning, so the reply still goes out.
+  // Closes the scope, then powers the VM off shortly after returning, so the
+  // reply still goes out.
   Result<void> destroy();
   Result<void> set_time(int64_t sec, int64_t usec);
   Result<GuestDetails> guest_details(bool want_mem_block_size, bool want_hotplug_probe);
+
+  // A container's storages (CreateContainer): guest tmpfs volumes ("ephemeral") under
+  // kSandboxStorageDir, shared by the pod's containers: one already there is left as it
+  // is. They last as long as the sandbox. FAILED_PRECONDITION before create().
+  Result<void> add_container_storages(const std::vector<StorageSpec>& specs);
 
   std::optional<std::string> id() const;
   // Where the sandbox's storages are mounted, in order.
@@ -61,6 +82,7 @@ class Sandbox {
 
  private:
   GuestOs& os_;
+  SandboxScope* const scope_;
   const StorageRegistry& storages_;
   mutable std::mutex mu_;
   std::optional<std::string> id_;            // guarded by mu_

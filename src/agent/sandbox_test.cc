@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "agent/testing/fake_guest_os.h"
+#include "agent/testing/fake_sandbox_scope.h"
 
 namespace kata::agent {
 namespace {
 
 using testing::FakeGuestOs;
+using testing::FakeSandboxScope;
 
 TEST(ParseHex, Values) {
   EXPECT_EQ(*parse_hex_u64("8000000\n"), 0x8000000u);
@@ -71,6 +73,81 @@ TEST(Sandbox, DestroyPowersOffLater) {
   Sandbox sb(os);
   EXPECT_TRUE(sb.destroy().ok());
   EXPECT_EQ(os.power_off_calls, 1);
+}
+
+TEST(Sandbox, CreateOpensTheScopeAndDestroyClosesIt) {
+  FakeGuestOs os;
+  FakeSandboxScope scope;
+  Sandbox sb(os, &scope);
+  EXPECT_TRUE(sb.destroy().ok());
+  EXPECT_EQ(scope.close_calls, 0) << "nothing was opened";
+  ASSERT_TRUE(sb.create({"sb1", "pod-host", {}, {}}).ok());
+  EXPECT_EQ(scope.opened, (std::vector<std::pair<std::string, std::string>>{{"sb1", "pod-host"}}));
+  EXPECT_EQ(scope.close_calls, 0);
+  EXPECT_TRUE(sb.destroy().ok());
+  EXPECT_EQ(scope.close_calls, 1);
+}
+
+TEST(Sandbox, FailedScopeFailsCreateAndCanBeRetried) {
+  FakeGuestOs os;
+  FakeSandboxScope scope;
+  scope.open_error = Error(Code::kInternal, "unshare: fake failure");
+  Sandbox sb(os, &scope);
+  Result<void> r = sb.create({"sb1", "a", {}, {}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message(), "create sandbox sb1: unshare: fake failure");
+  EXPECT_FALSE(sb.id().has_value());
+  scope.open_error.reset();
+  EXPECT_TRUE(sb.create({"sb1", "a", {}, {}}).ok());
+  EXPECT_EQ(scope.opened.size(), 1u);
+}
+
+TEST(Sandbox, FailedStorageClosesTheScope) {
+  FakeGuestOs os;
+  FakeSandboxScope scope;
+  Sandbox sb(os, &scope);
+  SandboxSpec spec{.id = "sb1", .storages = {{.driver = "no-such-driver", .mount_point = "/x"}}};
+  ASSERT_FALSE(sb.create(spec).ok());
+  EXPECT_EQ(scope.opened.size(), 1u);
+  EXPECT_EQ(scope.close_calls, 1) << "the sandbox's namespaces must not outlive a failed create";
+  EXPECT_FALSE(sb.id().has_value());
+}
+
+TEST(Sandbox, ContainerStoragesAreMountedOnceForThePod) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  StorageSpec shm{.driver = "ephemeral",
+                  .source = "tmpfs",
+                  .fstype = "tmpfs",
+                  .options = {"size=67108864", "mode=1777"},
+                  .mount_point = "/run/kata-containers/sandbox/shm"};
+  EXPECT_EQ(sb.add_container_storages({shm}).error().code(), Code::kFailedPrecondition);
+  ASSERT_TRUE(sb.create({"sb1", "pod", {}, {}}).ok());
+  ASSERT_TRUE(sb.add_container_storages({shm}).ok());
+  ASSERT_EQ(os.mounts.size(), 1u);
+  EXPECT_EQ(os.mounts[0].target, shm.mount_point);
+  EXPECT_EQ(os.mounts[0].fstype, "tmpfs");
+  // The pod's next container shares it.
+  ASSERT_TRUE(sb.add_container_storages({shm}).ok());
+  EXPECT_EQ(os.mounts.size(), 1u);
+  EXPECT_EQ(sb.storage_mounts(), std::vector<std::string>{shm.mount_point});
+}
+
+TEST(Sandbox, ContainerStoragesStayInTheSandboxDir) {
+  FakeGuestOs os;
+  Sandbox sb(os);
+  ASSERT_TRUE(sb.create({"sb1", "pod", {}, {}}).ok());
+  StorageSpec outside{.driver = "ephemeral", .fstype = "tmpfs", .mount_point = "/etc"};
+  StorageSpec namespaces{.driver = "ephemeral",
+                         .fstype = "tmpfs",
+                         .mount_point = "/run/kata-containers/sandbox/ns/ipc"};
+  StorageSpec share{.driver = "virtio-fs",
+                    .source = "kataShared",
+                    .mount_point = "/run/kata-containers/sandbox/x"};
+  EXPECT_EQ(sb.add_container_storages({outside}).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(sb.add_container_storages({namespaces}).error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(sb.add_container_storages({share}).error().code(), Code::kUnimplemented);
+  EXPECT_TRUE(os.mounts.empty());
 }
 
 TEST(Sandbox, SetTimeChecksMicroseconds) {

@@ -12,10 +12,11 @@ namespace {
 
 // Namespaces: the VM is the pod's network (its NICs are the pod's), so the container shares
 // the guest's network namespace and a "network" entry is dropped. Every other path names a
-// host /proc/<pid>/ns/* file that does not exist in the guest: the type stays (the container
-// gets a new namespace), the path goes; joining a pod sandbox's namespaces is the agent's job
-// (CreateContainerRequest.sandbox_pidns, its own ipc/uts sharing). Upstream also drops
-// "cgroup"; we keep it, so that the container sees its own cgroup as root, as under runc.
+// host /proc/<pid>/ns/* file that does not exist in the guest: the type stays, the path goes.
+// Joining a pod sandbox's namespaces is the agent's job: every container of the sandbox that
+// lists "ipc" / "uts" shares the sandbox's, and a "pid" path (joins_pid_namespace) becomes
+// CreateContainerRequest.sandbox_pidns. Upstream also drops "cgroup"; we keep it, so that
+// the container sees its own cgroup as root, as under runc.
 void adapt_namespaces(grpc::Linux& linux) {
   auto* namespaces = linux.mutable_namespaces();
   std::vector<grpc::LinuxNamespace> kept;
@@ -63,6 +64,13 @@ void adapt_cgroups_path(grpc::Linux& linux) {
 }
 
 }  // namespace
+
+bool joins_pid_namespace(const grpc::Spec& spec) {
+  for (const grpc::LinuxNamespace& ns : spec.linux().namespaces()) {
+    if (ns.type() == "pid" && !ns.path().empty()) return true;
+  }
+  return false;
+}
 
 // Besides the helpers above:
 // - root.path: the container's rootfs as mounted in the guest (readonly is kept).

@@ -67,6 +67,12 @@ struct ContainerSize {
 };
 ContainerSize container_size(const grpc::Spec& spec);
 
+// True when linux.namespaces has a "pid" entry with a path: the container joins another
+// process's pid namespace, for a pod container the sandbox's (CRI's shareProcessNamespace
+// gives /proc/<pause pid>/ns/pid). The guest agent does it for
+// CreateContainerRequest.sandbox_pidns; adapt_for_guest drops the path.
+bool joins_pid_namespace(const grpc::Spec& spec);
+
 // Rewrites `spec` into the one the guest agent must see (CreateContainerRequest.OCI); each
 // change is explained in oci/guest.cc. Mount sources are left to the caller, which knows
 // where it shared each one in the guest.

@@ -487,6 +487,31 @@ TEST(OciGuest, AdaptsTheFullSpec) {
   EXPECT_EQ(spec.mounts_size(), 2);
 }
 
+// CRI's shareProcessNamespace names the pause container's pid namespace by path.
+TEST(OciGuest, PidNamespacePathMeansTheSandboxsAndIsDropped) {
+  Result<grpc::Spec> shared = parse_spec(minimal_with(R"({"linux": {"namespaces": [
+      {"type": "pid", "path": "/proc/4242/ns/pid"}, {"type": "ipc", "path": "/proc/4242/ns/ipc"},
+      {"type": "uts", "path": "/proc/4242/ns/uts"}, {"type": "mount"},
+      {"type": "network", "path": "/var/run/netns/cni-1"}]}})"));
+  ASSERT_TRUE(shared.ok()) << shared.error().message();
+  EXPECT_TRUE(joins_pid_namespace(*shared));
+  grpc::Spec guest = *shared;
+  adapt_for_guest(guest, "/rootfs");
+  std::vector<std::string> types;
+  for (const auto& ns : guest.linux().namespaces()) {
+    types.push_back(ns.type());
+    EXPECT_EQ(ns.path(), "") << ns.type();
+  }
+  EXPECT_THAT(types, ::testing::ElementsAre("pid", "ipc", "uts", "mount"));
+  EXPECT_FALSE(joins_pid_namespace(guest));
+
+  Result<grpc::Spec> own = parse_spec(minimal_with(R"({"linux": {"namespaces": [
+      {"type": "pid"}, {"type": "ipc", "path": "/proc/4242/ns/ipc"}]}})"));
+  ASSERT_TRUE(own.ok()) << own.error().message();
+  EXPECT_FALSE(joins_pid_namespace(*own)) << "an ipc path is not a pid one";
+  EXPECT_FALSE(joins_pid_namespace(grpc::Spec()));
+}
+
 TEST(OciGuest, KeepsCgroupfsPathsAndMinimalSpecs) {
   Result<grpc::Spec> parsed =
       parse_spec(minimal_with(R"({"linux": {"cgroupsPath": "/kubepods/pod1/c1"}})"));

@@ -103,7 +103,9 @@ Result<void> VmSandbox::create_container(const ContainerConfig& config) {
   grpc::CreateContainerRequest req;
   req.set_container_id(config.id);
   req.set_exec_id(config.id);
+  req.set_sandbox_pidns(oci::joins_pid_namespace(spec));
   *req.mutable_oci() = std::move(shared.spec);
+  for (grpc::Storage& storage : shared.storages) *req.add_storages() = std::move(storage);
   Result<void> created = vm_->agent().create_container(req);
   if (!created) {
     (void)release_share(config.id);  // the agent's error is the one to report

@@ -9,6 +9,7 @@
 #include "oci/oci.h"
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
+#include "runtime/guest_tmpfs.h"
 
 namespace kata::runtime {
 namespace {
@@ -68,12 +69,17 @@ Result<SharedSpec> share_all(grpc::Spec spec, const ContainerConfig& config,
                              const std::string& container_dir) {
   const std::string guest_dir = std::string(resource::kGuestSharedDir) + config.id;
   KATA_TRY(resource::mount_rootfs(rootfs_mounts(spec, config), container_dir + "/rootfs"));
+  std::vector<grpc::Storage> storages;
   int n = 0;
   for (grpc::Mount& m : *spec.mutable_mounts()) {
-    if (is_bind(m)) KATA_TRY(share_bind_source(m, container_dir, guest_dir, n++));
+    if (std::optional<grpc::Storage> tmpfs = guest_tmpfs_for(m)) {
+      storages.push_back(std::move(*tmpfs));
+    } else if (is_bind(m)) {
+      KATA_TRY(share_bind_source(m, container_dir, guest_dir, n++));
+    }
   }
   oci::adapt_for_guest(spec, guest_dir + "/rootfs");
-  return SharedSpec{std::move(spec)};
+  return SharedSpec{std::move(spec), std::move(storages)};
 }
 
 }  // namespace

@@ -56,7 +56,17 @@ TEST(ShimCliRoot, StartLeavesADaemonThatShutsDown) {
   ASSERT_TRUE(again);
   EXPECT_EQ(again->out, address);
 
+  // containerd runs `delete` whenever a connection to the shim closes, also when the
+  // daemon lives on (a Shutdown it declined): a live daemon is left alone.
+  std::vector<std::string> del = flags;
+  del.insert(del.end(), {"-bundle", bundle, "delete"});
+  Result<sys::CapturedOutput> deleted = run_shim(del, bundle);
+  ASSERT_TRUE(deleted) << deleted.error().message();
+  EXPECT_EQ(deleted->status.code, 0) << deleted->err;
+  EXPECT_EQ(::kill(pid, 0), 0) << "delete ended a live daemon";
   std::string path = *socket_path(address);
+  EXPECT_TRUE(std::filesystem::exists(path)) << "delete removed a live daemon's socket";
+
   Result<UniqueFd> fd = sys::connect_unix(path);
   ASSERT_TRUE(fd) << fd.error().message();
   {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "common/id.h"
 #include "common/log.h"
@@ -33,20 +34,27 @@ void unmount_rootfs(const std::string& bundle) {
   }
 }
 
-// A daemon that was killed could not remove its socket. A socket someone
-// still accepts on (a pod's sandbox shim) stays.
-void remove_stale_socket(const std::string& bundle) {
+// The socket of the daemon that served this bundle (a pod container's is its sandbox's).
+std::optional<std::string> daemon_socket(const std::string& bundle) {
   std::ifstream in(bundle + "/address");
   std::string address;
-  if (!std::getline(in, address)) return;
+  if (!std::getline(in, address)) return std::nullopt;
   Result<std::string> path = socket_path(address);
-  if (!path || sys::connect_unix(*path)) return;
-  if (::unlink(path->c_str()) != 0 && errno != ENOENT) {
-    log::warn("remove `{}`: {}", *path, std::strerror(errno));
-  }
+  if (!path) return std::nullopt;
+  return *path;
 }
 
 void cleanup(const ShimFlags& flags, const std::string& bundle) {
+  std::optional<std::string> socket = daemon_socket(bundle);
+  // containerd runs `delete` whenever its connection to a shim closes: also after a
+  // Shutdown that the daemon declined because other containers of the pod remain (CRI
+  // deletes an exited pause container's task while the app containers run). A daemon
+  // that still accepts is alive and owns its sandbox: nothing of it is ours to end.
+  if (socket && sys::connect_unix(*socket)) {
+    log::info("delete {}: its daemon still serves `{}`; nothing to clean up", flags.id, *socket);
+    unmount_rootfs(bundle);
+    return;
+  }
   Result<runtime::service::BundleInfo> info = runtime::service::read_bundle_info(bundle);
   // A pod container's VM belongs to the sandbox shim, which is still alive or
   // will be cleaned up with the sandbox's own delete.
@@ -57,7 +65,10 @@ void cleanup(const ShimFlags& flags, const std::string& bundle) {
     if (!cleaned) log::warn("clean up sandbox {}: {}", flags.id, cleaned.error().message());
   }
   unmount_rootfs(bundle);
-  remove_stale_socket(bundle);
+  // A daemon that was killed could not remove its socket.
+  if (socket && ::unlink(socket->c_str()) != 0 && errno != ENOENT) {
+    log::warn("remove `{}`: {}", *socket, std::strerror(errno));
+  }
 }
 
 }  // namespace

@@ -86,18 +86,19 @@ Result<std::vector<json>> plugins_of(const std::string& conflist, json& list) {
 
 }  // namespace
 
-std::string bridge_conflist(const std::string& network, const std::string& ipam_dir) {
+std::string bridge_conflist(const std::string& network, const std::string& ipam_dir,
+                            const std::string& bridge, const std::string& subnet) {
   json list = {
       {"cniVersion", "1.0.0"},
       {"name", network},
       {"plugins",
        {{{"type", "bridge"},
-         {"bridge", kCniBridge},
+         {"bridge", bridge},
          {"isGateway", true},
          {"ipMasq", false},
          {"ipam",
           {{"type", "host-local"},
-           {"ranges", {{{{"subnet", kCniSubnet}}}}},
+           {"ranges", {{{{"subnet", subnet}}}}},
            {"routes", {{{"dst", "0.0.0.0/0"}}}},
            {"dataDir", ipam_dir}}}},
         {{"type", "portmap"}, {"capabilities", {{"portMappings", true}}}, {"snat", true}}}}};

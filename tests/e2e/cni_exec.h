@@ -19,8 +19,11 @@ struct Invocation {
   std::string ifname;  // "eth0", "lo"
 };
 
-// The conflist of CniEnv's network: bridge + host-local on kCniSubnet, then portmap.
-std::string bridge_conflist(const std::string& network, const std::string& ipam_dir);
+// The conflist of CniEnv's network: bridge + host-local on kCniSubnet, then portmap (the
+// CRI harness gives its own bridge and subnet).
+std::string bridge_conflist(const std::string& network, const std::string& ipam_dir,
+                            const std::string& bridge = kCniBridge,
+                            const std::string& subnet = kCniSubnet);
 // CRI's own loopback network for `lo`.
 std::string loopback_conflist();
 

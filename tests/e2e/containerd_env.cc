@@ -13,6 +13,8 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "e2e/cni_exec.h"
+#include "e2e/cri_config.h"
 #include "e2e/leak_check.h"
 #include "guest_image.h"
 #include "sys/deadline.h"
@@ -27,13 +29,12 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v && *v ? v : fallback;
 }
 
-// Plugins that only cost start-up time here: CRI (we drive containerd through ctr) and
-// snapshotters for file systems this host does not have.
+// Plugins that only cost start-up time here: CRI unless asked for (ctr drives containerd
+// otherwise) and snapshotters for file systems this host does not have.
 constexpr const char* kContainerdConfig = R"(version = 2
 root = "{dir}/root"
 state = "{dir}/state"
-disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
+disabled_plugins = [{cri_disabled}
   "io.containerd.snapshotter.v1.aufs",
   "io.containerd.snapshotter.v1.btrfs",
   "io.containerd.snapshotter.v1.devmapper",
@@ -53,6 +54,7 @@ oom_score = 0
 
 [debug]
   level = "info"
+{cri}
 )";
 
 constexpr const char* kKataConfig = R"(# Written by the e2e harness (tests/e2e/containerd_env.cc).
@@ -93,6 +95,7 @@ EnvOptions default_options(const std::string& build_dir, const std::string& sour
   o.shim_dir = env_or("KATA_TEST_SHIM_DIR", build_dir + "/src/shim");
   o.guest_dir = env_or("KATA_TEST_GUEST_DIR", build_dir + "/guest");
   o.image_script = source_dir + "/tests/images/make-busybox-oci";
+  o.pause_binary = build_dir + "/tests/images/pause";
   return o;
 }
 
@@ -104,17 +107,39 @@ Result<std::unique_ptr<ContainerdEnv>> ContainerdEnv::start(const EnvOptions& op
   env->dir_ = tmpl;
   env->address_ = env->dir_ + "/c.sock";
   env->ns_ = fmt::format("e2e-{}", ::getpid());
+  if (options.cri) {
+    env->ns_ = "k8s.io";  // CRI's, whatever the caller
+    // Each env its own bridge and subnet: test binaries run side by side.
+    env->cri_bridge_ = fmt::format("kcri{}", ::getpid() % 100000);
+    env->cri_subnet_ = fmt::format("10.98.{}.0/24", ::getpid() % 250 + 1);
+  }
   KATA_TRY(env->write_configs().context("start containerd"));
   KATA_TRY(env->launch().context("start containerd"));
-  KATA_TRY(env->import_image().context("import the test image"));
+  KATA_TRY(env->import_image(options.image, "").context("import the test image"));
+  if (options.cri)
+    KATA_TRY(env->import_image(options.pause_image, options.pause_binary)
+                 .context("import the pause image"));
   return env;
 }
 
 Result<void> ContainerdEnv::write_configs() {
   // The shim runs with containerd's cwd: only absolute paths mean the same there.
   options_.guest_dir = std::filesystem::absolute(options_.guest_dir).lexically_normal().string();
-  KATA_TRY(fs::write_file_atomic(dir_ + "/config.toml",
-                                 fmt::format(kContainerdConfig, fmt::arg("dir", dir_))));
+  std::string cri;
+  if (options_.cri) {
+    std::string conf_dir = dir_ + "/net.d";
+    KATA_TRY(fs::mkdir_all(conf_dir));
+    KATA_TRY(fs::write_file_atomic(
+        conf_dir + "/10-kata-cri.conflist",
+        cni::bridge_conflist("kata-cri", dir_ + "/cni-ipam", cri_bridge_, cri_subnet_)));
+    cri = cri_plugin_toml({options_.pause_image, conf_dir});
+  }
+  KATA_TRY(fs::write_file_atomic(
+      dir_ + "/config.toml",
+      fmt::format(
+          kContainerdConfig, fmt::arg("dir", dir_),
+          fmt::arg("cri_disabled", options_.cri ? "" : "\n  \"io.containerd.grpc.v1.cri\","),
+          fmt::arg("cri", cri))));
   kata_config_ = dir_ + "/configuration.toml";
   std::string kernel = kata::testing::guest_kernel(options_.guest_dir);
   return fs::write_file_atomic(
@@ -131,7 +156,7 @@ Result<void> ContainerdEnv::launch() {
   std::string path = env_or("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   if (!options_.shim_dir.empty()) path = options_.shim_dir + ":" + path;
   o.env = {{"PATH", path}, {"KATA_CONF_FILE", kata_config_}};
-  o.out = sys::Stdio::file(dir_ + "/containerd.log");
+  o.out = sys::Stdio::file(dir_ + "/containerd.log", true);  // a restart appends
   o.err = sys::Stdio::file(dir_ + "/containerd.log", true);
   KATA_ASSIGN_OR_RETURN(sys::Process proc, sys::Process::spawn(o));
   containerd_ = std::make_unique<sys::Process>(std::move(proc));
@@ -151,14 +176,16 @@ Result<void> ContainerdEnv::launch() {
                "containerd did not answer within 30 s; its log ends with:\n" + log_tail());
 }
 
-Result<void> ContainerdEnv::import_image() {
-  image_tar_ = dir_ + "/busybox-oci.tar";
-  KATA_ASSIGN_OR_RETURN(CtrResult made,
-                        run_captured({options_.image_script, image_tar_, options_.image}, 60s));
+Result<void> ContainerdEnv::import_image(const std::string& name, const std::string& pause_binary) {
+  std::string tar = dir_ + (pause_binary.empty() ? "/busybox-oci.tar" : "/pause-oci.tar");
+  if (pause_binary.empty()) image_tar_ = tar;
+  std::vector<std::string> argv = {options_.image_script, tar, name};
+  if (!pause_binary.empty()) argv.insert(argv.begin(), {"env", "PAUSE=" + pause_binary});
+  KATA_ASSIGN_OR_RETURN(CtrResult made, run_captured(argv, 60s));
   if (made.exit_code != 0)
     return Error(Code::kInternal,
                  fmt::format("{}: {}", fmt_path("run", options_.image_script), made.describe()));
-  KATA_ASSIGN_OR_RETURN(CtrResult imported, ctr({"image", "import", image_tar_}, 120s));
+  KATA_ASSIGN_OR_RETURN(CtrResult imported, ctr({"image", "import", tar}, 120s));
   if (imported.exit_code != 0)
     return Error(Code::kInternal, "ctr image import: " + imported.describe());
   return {};
@@ -178,11 +205,21 @@ void ContainerdEnv::stop() {
     }
   }
   if (dir_.empty()) return;
+  // For a look after the run: KATA_E2E_LOG_DIR keeps each containerd's log (shim logs too).
+  if (const char* keep = std::getenv("KATA_E2E_LOG_DIR"); keep && *keep) {
+    std::error_code ec;
+    std::filesystem::copy_file(
+        dir_ + "/containerd.log",
+        fmt::format("{}/containerd-{}.log", keep, dir_.substr(dir_.rfind('/') + 1)), ec);
+  }
   for (const std::string& m : mounts_below(dir_)) ::umount2(m.c_str(), MNT_DETACH);
   (void)fs::remove_all(dir_);
   // The runc shim keeps its state under /run/containerd/runc/<namespace>; an empty one
   // is ours to remove. Shared parents (/run/containerd/s, fifo) stay.
   ::rmdir(("/run/containerd/runc/" + ns_).c_str());
+  // The bridge plugin made the pods' bridge in the host's namespace; nothing else deletes it.
+  if (!cri_bridge_.empty())
+    (void)sys::run_capture({.argv = {"ip", "link", "del", cri_bridge_}}, 10s);
   dir_.clear();
 }
 
@@ -224,6 +261,15 @@ std::vector<std::string> ContainerdEnv::run_args(const std::string& runtime, con
   a.push_back(id);
   a.insert(a.end(), cmd.begin(), cmd.end());
   return a;
+}
+
+Result<void> ContainerdEnv::restart() {
+  KATA_TRY(containerd_->kill(SIGTERM));
+  if (!containerd_->wait_for(std::chrono::milliseconds(15000))) {
+    (void)containerd_->kill(SIGKILL);
+    (void)containerd_->wait_for(std::nullopt);
+  }
+  return launch().context("restart containerd");
 }
 
 bool ContainerdEnv::healthy() const {

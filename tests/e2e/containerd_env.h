@@ -34,6 +34,12 @@ struct EnvOptions {
   int dial_timeout_s = 60;
   // Extra lines for [hypervisor.qemu] of the test configuration.toml.
   std::string extra_hypervisor_toml;
+  // Enables containerd's CRI plugin (cri_config.h): `runc` and `kata` handlers, a pause
+  // image built from `pause_binary`, a CNI bridge network of the env's own. ctr then works
+  // in CRI's namespace, k8s.io.
+  bool cri = false;
+  std::string pause_binary;  // tests/images/pause, built
+  std::string pause_image = "localhost/pause:test";
 };
 
 // Paths from the build: the shim's directory and binary, the guest image, the image
@@ -62,6 +68,9 @@ class ContainerdEnv {
 
   // containerd answers `ctr version` and is still running.
   bool healthy() const;
+  // Stops containerd (SIGTERM: its shims and tasks go on) and starts it again on the same
+  // configuration, root and state, as an upgrade or a crash-restart of a node would.
+  Result<void> restart();
   // A fresh id, unique across concurrent test binaries (the Kata++ state dirs
   // /run/kata-containers/<id> are host-wide): "<prefix>-<pid>-<n>".
   std::string unique_id(const std::string& prefix);
@@ -80,6 +89,9 @@ class ContainerdEnv {
   const std::string& ns() const { return ns_; }
   const std::string& image() const { return options_.image; }
   const std::string& kata_config() const { return kata_config_; }
+  // With `cri`: the CNI bridge and subnet of the pods' network.
+  const std::string& cri_bridge() const { return cri_bridge_; }
+  const std::string& cri_subnet() const { return cri_subnet_; }
   pid_t pid() const { return containerd_->pid(); }
   // The last `bytes` of containerd's log (shim errors end up there too).
   std::string log_tail(size_t bytes = 4000) const;
@@ -88,11 +100,12 @@ class ContainerdEnv {
   explicit ContainerdEnv(EnvOptions options) : options_(std::move(options)) {}
   Result<void> write_configs();
   Result<void> launch();
-  Result<void> import_image();
+  Result<void> import_image(const std::string& name, const std::string& pause_binary);
   void stop();
 
   EnvOptions options_;
   std::string dir_, address_, ns_, kata_config_, image_tar_;
+  std::string cri_bridge_, cri_subnet_;
   std::unique_ptr<sys::Process> containerd_;
   int next_id_ = 0;
 };

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "common/fs.h"
@@ -37,8 +38,9 @@ Result<std::string> make_testroot_cpio(const std::string& dir) {
     return Error(Code::kFailedPrecondition,
                  "copy /bin/busybox (install busybox-static): " + ec.message());
   for (const char* applet :
-       {"sh",   "echo", "cat", "id",    "sleep", "ls", "true", "false", "stty", "hostname",
-        "grep", "test", "pwd", "mkdir", "head",  "tr", "find", "tty",   "ip",   "mknod"}) {
+       {"sh",   "echo",     "cat",  "id",    "sleep", "ls",    "true",    "false",
+        "stty", "hostname", "grep", "test",  "pwd",   "mkdir", "head",    "tr",
+        "find", "tty",      "ip",   "mknod", "ps",    "touch", "readlink"}) {
     std::filesystem::create_symlink("busybox", root + "/bin/" + applet, ec);
   }
   std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n"
@@ -75,7 +77,7 @@ class ContainerEngineTest : public ::testing::Test {
     auto guest = GuestVm::boot(config_, options_);
     ASSERT_TRUE(guest) << guest.error().message();
     guest_ = std::move(*guest);
-    agent_client::SandboxSpec spec{options_.id, "kata-ctr-test", {}};
+    agent_client::SandboxSpec spec{options_.id, sandbox_hostname_, {}};
     Result<void> created = agent().create_sandbox(spec);
     ASSERT_TRUE(created) << created.error().message();
   }
@@ -543,6 +545,7 @@ class ContainerEngineTest : public ::testing::Test {
   }
 
   config::MachineType machine_type_ = config::MachineType::kMicrovm;
+  std::string sandbox_hostname_ = "kata-ctr-test";
   config::Config config_;
   BootOptions options_;
   std::string run_root_;
@@ -586,6 +589,138 @@ TEST_F(ContainerEngineQ35Test, RunsContainers) {
   exit_code_is_reported();
   process_limits_apply();
   guest_kernel_has_what_containers_need();
+}
+
+// A pod: the sandbox (pause) container, whose id is the sandbox's, and app containers, in
+// one VM. As under runc, they share the sandbox's IPC and UTS namespaces, and its pid
+// namespace when CreateContainerRequest.sandbox_pidns says so (shareProcessNamespace).
+class ContainerEnginePodTest : public ContainerEngineTest {
+ protected:
+  void SetUp() override {
+    sandbox_hostname_ = "pod-host";
+    ContainerEngineTest::SetUp();
+  }
+
+  // Without a hostname of its own: what the containers see is CreateSandbox's.
+  static grpc::CreateContainerRequest pod_request(const std::string& id,
+                                                  std::vector<std::string> args) {
+    grpc::CreateContainerRequest req = request(id, std::move(args));
+    req.mutable_oci()->clear_hostname();
+    return req;
+  }
+
+  void create_and_start(const grpc::CreateContainerRequest& req) {
+    Result<void> created = agent().create_container(req);
+    ASSERT_TRUE(created) << req.container_id() << ": " << created.error().message();
+    Result<void> started = agent().start_container(req.container_id());
+    ASSERT_TRUE(started) << req.container_id() << ": " << started.error().message();
+  }
+
+  // Runs `script` in container `id` through ExecProcess; its stdout, or "exit N: stdout".
+  std::string exec_in(const std::string& id, const std::string& script) {
+    grpc::ExecProcessRequest exec;
+    exec.set_container_id(id);
+    exec.set_exec_id("e" + std::to_string(++execs_));
+    for (const char* arg : {"sh", "-c"}) exec.mutable_process()->add_args(arg);
+    exec.mutable_process()->add_args(script);
+    exec.mutable_process()->add_env("PATH=/bin");
+    exec.mutable_process()->set_cwd("/");
+    Result<void> execd = agent().exec_process(exec);
+    if (!execd) return "exec failed: " + execd.error().message();
+    Result<std::string> out = read_all(id, exec.exec_id());
+    Result<int32_t> status = agent().wait_process(id, exec.exec_id());
+    if (!out || !status) return "exec lost: " + (out ? status.error() : out.error()).message();
+    return *status == 0 ? *out : "exit " + std::to_string(*status) + ": " + *out;
+  }
+
+  // What a container sees of itself: its hostname and namespaces (`ipc:[4026531839]`).
+  struct View {
+    std::string hostname, ipc, uts, mnt, pid;
+  };
+  View view_of(const std::string& id) {
+    std::string out = exec_in(id,
+                              "hostname; cd /proc/self/ns && readlink ipc && readlink uts && "
+                              "readlink mnt && readlink pid");
+    std::vector<std::string> lines = kata::split(out, '\n');
+    EXPECT_EQ(lines.size(), 5u) << id << ": " << out;
+    lines.resize(5);
+    return {lines[0], lines[1], lines[2], lines[3], lines[4]};
+  }
+
+  int execs_ = 0;
+};
+
+TEST_F(ContainerEnginePodTest, ContainersShareTheSandboxsIpcAndUtsAndOnRequestItsPids) {
+  const std::string sandbox = options_.id;
+  grpc::CreateContainerRequest pause = pod_request(sandbox, {"sleep", "1001"});
+  // The pod's namespaced sysctls: the sandbox container applies them, for all.
+  (*pause.mutable_oci()->mutable_linux()->mutable_sysctl())["kernel.shm_rmid_forced"] = "1";
+  grpc::CreateContainerRequest shares_pids = pod_request("app-shares-pids", {"sleep", "1002"});
+  shares_pids.set_sandbox_pidns(true);
+  grpc::CreateContainerRequest own_pids = pod_request("app-own-pids", {"sleep", "1003"});
+
+  Result<void> early = agent().create_container(shares_pids);
+  ASSERT_FALSE(early) << "no sandbox container to share the pids of yet";
+  EXPECT_EQ(early.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(early.error().message().find("sandbox container " + sandbox), std::string::npos)
+      << early.error().message();
+
+  create_and_start(pause);
+  create_and_start(shares_pids);
+  create_and_start(own_pids);
+  if (HasFatalFailure()) return;
+
+  View s = view_of(sandbox), a = view_of("app-shares-pids"), b = view_of("app-own-pids");
+  for (const View* v : {&s, &a, &b}) EXPECT_EQ(v->hostname, "pod-host");
+  EXPECT_EQ(s.ipc.rfind("ipc:[", 0), 0u) << s.ipc;
+  EXPECT_EQ(a.ipc, s.ipc);
+  EXPECT_EQ(b.ipc, s.ipc);
+  EXPECT_EQ(s.uts.rfind("uts:[", 0), 0u) << s.uts;
+  EXPECT_EQ(a.uts, s.uts);
+  EXPECT_EQ(b.uts, s.uts);
+  EXPECT_EQ(s.mnt.rfind("mnt:[", 0), 0u) << s.mnt;
+  EXPECT_NE(a.mnt, s.mnt);
+  EXPECT_NE(b.mnt, s.mnt);
+  EXPECT_NE(a.mnt, b.mnt);
+  EXPECT_EQ(s.pid.rfind("pid:[", 0), 0u) << s.pid;
+  EXPECT_EQ(a.pid, s.pid);
+  EXPECT_NE(b.pid, s.pid);
+
+  // An IPC object (a POSIX message queue: each /dev/mqueue shows its IPC namespace's).
+  EXPECT_EQ(exec_in(sandbox, "touch /dev/mqueue/pod-queue && ls /dev/mqueue"), "pod-queue\n");
+  EXPECT_EQ(exec_in("app-own-pids", "ls /dev/mqueue"), "pod-queue\n");
+  EXPECT_EQ(exec_in("app-shares-pids", "ls /dev/mqueue"), "pod-queue\n");
+  EXPECT_EQ(exec_in("app-own-pids", "cat /proc/sys/kernel/shm_rmid_forced"), "1\n");
+
+  // The sandbox container's processes, seen from the app containers.
+  std::string shared = exec_in("app-shares-pids", "ps");
+  EXPECT_NE(shared.find("sleep 1001"), std::string::npos) << shared;
+  EXPECT_NE(shared.find("sleep 1002"), std::string::npos) << shared;
+  std::string own = exec_in("app-own-pids", "ps");
+  EXPECT_EQ(own.find("sleep 1001"), std::string::npos) << own;
+  EXPECT_NE(own.find("sleep 1003"), std::string::npos) << own;
+
+  // The sandbox container's end takes the processes of its pid namespace along, as
+  // under runc; after it, sandbox_pidns has nothing to join.
+  ASSERT_TRUE(agent().remove_container("app-own-pids", 10));
+  ASSERT_TRUE(agent().remove_container(sandbox, 10));
+  auto killed = std::async(std::launch::async,
+                           [this] { return agent().wait_process("app-shares-pids", ""); });
+  if (killed.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    ADD_FAILURE() << "app-shares-pids outlived the sandbox container";
+    (void)agent().signal_process("app-shares-pids", "", SIGKILL);
+  }
+  Result<int32_t> status = killed.get();
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(*status, 128 + SIGKILL);
+  grpc::CreateContainerRequest late = shares_pids;
+  late.set_container_id("app-late");
+  Result<void> refused = agent().create_container(late);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), Code::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("not running"), std::string::npos)
+      << refused.error().message();
+  ASSERT_TRUE(agent().remove_container("app-shares-pids", 10));
 }
 
 }  // namespace

@@ -34,11 +34,20 @@ Result<void> remove_cgroup(const Cgroup& cgroup) {
   return removed;
 }
 
+ChildNamespaces child_namespaces(const JoinedNamespaces& joined) {
+  int flags = CLONE_NEWNS;
+  if (!joined.files.count("ipc")) flags |= CLONE_NEWIPC;
+  if (!joined.files.count("uts")) flags |= CLONE_NEWUTS;
+  if (joined.pid_ns_fd < 0) flags |= CLONE_NEWPID;
+  return {flags, joined.pid_ns_fd};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerOs& os,
                                                      ContainerSpec spec,
                                                      const std::string& cgroup_root,
+                                                     const JoinedNamespaces& joined,
                                                      const ttrpc::CancelToken* cancel) {
   KATA_ASSIGN_OR_RETURN(std::string rel, cgroup_relative_path(spec.cgroups_path, spec.id));
   KATA_ASSIGN_OR_RETURN(Cgroup cgroup, Cgroup::create(os, cgroup_root, rel));
@@ -56,10 +65,9 @@ Result<std::shared_ptr<Container>> Container::create(Reaper& reaper, ContainerOs
     return std::move(io).error();
   }
   c->init_ = std::make_shared<Process>("", std::move(*io));
-  InitConfig config{InitMode::kCreate, c->spec_, 0, c->cgroup_.dir()};
+  InitConfig config{InitMode::kCreate, c->spec_, 0, c->cgroup_.dir(), joined.files};
   Result<Launched> launched =
-      os.launch_init(reaper, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS,
-                     c->init_->io().child_stdio(), config,
+      os.launch_init(reaper, child_namespaces(joined), c->init_->io().child_stdio(), config,
                      [p = c->init_](pid_t, int status) { p->on_exit(status); });
   c->init_->io().close_child_side();
   if (!launched) {
@@ -116,11 +124,11 @@ Result<void> Container::exec(const std::string& exec_id, const ProcessSpec& proc
     return Error(Code::kFailedPrecondition, "container " + id() + " is not running");
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<ProcessIo> io, make_io(process));
   auto proc = std::make_shared<Process>(exec_id, std::move(io));
-  InitConfig config{InitMode::kExec, {}, init_->pid(), cgroup_.dir()};
+  InitConfig config{InitMode::kExec, {}, init_->pid(), cgroup_.dir(), {}};
   config.spec.id = spec_.id;
   config.spec.process = process;
   config.spec.seccomp = spec_.seccomp;
-  Result<Launched> launched = os_.launch_init(reaper_, 0, proc->io().child_stdio(), config,
+  Result<Launched> launched = os_.launch_init(reaper_, {}, proc->io().child_stdio(), config,
                                               [proc](pid_t, int status) { proc->on_exit(status); });
   proc->io().close_child_side();
   if (!launched) return std::move(launched).error();

@@ -16,17 +16,24 @@
 
 namespace kata::agent::container {
 
+// Namespaces a new container joins instead of getting its own (the engine's choice).
+struct JoinedNamespaces {
+  std::map<std::string, std::string> files;  // "ipc" / "uts" -> the file its init joins
+  int pid_ns_fd = -1;                        // >= 0: its init is created in this pid namespace
+};
+
 // One container: its init process (created stopped, started later), its
 // execs and its cgroup. Thread-safe.
 class Container {
  public:
-  // Creates the cgroup, clones the init into new mount, pid, ipc and uts
-  // namespaces and waits until it has set the container up. The init then
-  // waits for start(). On failure nothing of the container is left.
-  // `os` must outlive the container.
+  // Creates the cgroup, clones the init into a new mount namespace and new pid,
+  // ipc and uts namespaces, except those it joins (`joined`), and waits until it
+  // has set the container up. The init then waits for start(). On failure
+  // nothing of the container is left. `os` must outlive the container.
   static Result<std::shared_ptr<Container>> create(Reaper& reaper, ContainerOs& os,
                                                    ContainerSpec spec,
                                                    const std::string& cgroup_root,
+                                                   const JoinedNamespaces& joined,
                                                    const ttrpc::CancelToken* cancel);
   ~Container();
 

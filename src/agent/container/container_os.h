@@ -2,6 +2,7 @@
 
 #include <linux/bpf.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,13 +10,14 @@
 #include "agent/container/launcher.h"
 #include "agent/init/reaper.h"
 #include "common/result.h"
+#include "common/unique_fd.h"
 
 namespace kata::agent::container {
 
-// The system calls behind the container engine: the cgroup v2 filesystem and
-// the clone of a container init. Behind an interface so that the engine runs
-// whole in unit tests and fuzzers, over testing::FakeContainerOs, without root
-// or a guest to spoil.
+// The system calls behind the container engine: the cgroup v2 filesystem, the
+// clone of a container init and the namespaces a sandbox's containers share.
+// Behind an interface so that the engine runs whole in unit tests and fuzzers,
+// over testing::FakeContainerOs, without root or a guest to spoil.
 class ContainerOs {
  public:
   virtual ~ContainerOs() = default;
@@ -32,8 +34,18 @@ class ContainerOs {
   virtual Result<void> attach_device_filter(const std::string& cgroup_dir,
                                             const std::vector<bpf_insn>& program) = 0;
   // launcher.h's launch_init.
-  virtual Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& stdio,
-                                       const InitConfig& config, Reaper::ExitCallback on_exit) = 0;
+  virtual Result<Launched> launch_init(Reaper& reaper, const ChildNamespaces& namespaces,
+                                       const ChildStdio& stdio, const InitConfig& config,
+                                       Reaper::ExitCallback on_exit) = 0;
+  // A new IPC and a new UTS namespace (hostname `hostname`, unless empty), kept alive
+  // without any process by bind mounts on files in `dir` (made if missing). By type
+  // ("ipc", "uts"), the files to setns to. On failure nothing of them is left.
+  virtual Result<std::map<std::string, std::string>> make_shared_namespaces(
+      const std::string& dir, const std::string& hostname) = 0;
+  // Unmounts and removes what make_shared_namespaces made in `dir`; ok when nothing is there.
+  virtual Result<void> remove_shared_namespaces(const std::string& dir) = 0;
+  // An fd of /proc/<pid>/ns/pid, for ChildNamespaces.pid_ns_fd.
+  virtual Result<UniqueFd> open_pid_namespace(pid_t pid) = 0;
 };
 
 class RealContainerOs final : public ContainerOs {
@@ -45,8 +57,13 @@ class RealContainerOs final : public ContainerOs {
   bool exists(const std::string& path) override;
   Result<void> attach_device_filter(const std::string& cgroup_dir,
                                     const std::vector<bpf_insn>& program) override;
-  Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& stdio,
-                               const InitConfig& config, Reaper::ExitCallback on_exit) override;
+  Result<Launched> launch_init(Reaper& reaper, const ChildNamespaces& namespaces,
+                               const ChildStdio& stdio, const InitConfig& config,
+                               Reaper::ExitCallback on_exit) override;
+  Result<std::map<std::string, std::string>> make_shared_namespaces(
+      const std::string& dir, const std::string& hostname) override;
+  Result<void> remove_shared_namespaces(const std::string& dir) override;
+  Result<UniqueFd> open_pid_namespace(pid_t pid) override;
 };
 
 // The one the agent uses; it has no state.

@@ -9,8 +9,12 @@ namespace {
 constexpr auto kOomPoll = std::chrono::milliseconds(200);
 }  // namespace
 
-Engine::Engine(Reaper& reaper, std::string cgroup_root, ContainerOs& os)
-    : reaper_(reaper), os_(os), cgroup_root_(std::move(cgroup_root)) {
+Engine::Engine(Reaper& reaper, std::string cgroup_root, ContainerOs& os,
+               std::string shared_namespaces_dir)
+    : reaper_(reaper),
+      os_(os),
+      cgroup_root_(std::move(cgroup_root)),
+      shared_namespaces_dir_(std::move(shared_namespaces_dir)) {
   Result<std::unique_ptr<FileChangeWatch>> watch = FileChangeWatch::start([this] {
     // Under the lock, so that a waiter between its check and its wait does not miss it.
     std::lock_guard lock(mu_);
@@ -32,6 +36,68 @@ Engine::~Engine() {
   for (auto& [id, c] : all) {
     if (c) (void)c->destroy(std::chrono::seconds(10));
   }
+  (void)close_sandbox();
+}
+
+Result<void> Engine::open_sandbox(const std::string& sandbox_id, const std::string& hostname) {
+  std::lock_guard lock(mu_);
+  if (sandbox_) {
+    return Error(Code::kAlreadyExists,
+                 "open sandbox " + sandbox_id + ": sandbox " + sandbox_->id + " is open");
+  }
+  KATA_ASSIGN_OR_RETURN(auto files,
+                        os_.make_shared_namespaces(shared_namespaces_dir_, hostname)
+                            .context("make the ipc and uts namespaces of sandbox " + sandbox_id));
+  sandbox_ = SandboxNamespaces{sandbox_id, std::move(files)};
+  return {};
+}
+
+Result<void> Engine::close_sandbox() {
+  std::lock_guard lock(mu_);
+  if (!sandbox_) return {};
+  KATA_TRY(os_.remove_shared_namespaces(shared_namespaces_dir_)
+               .context("remove the namespaces of sandbox " + sandbox_->id));
+  sandbox_.reset();
+  return {};
+}
+
+Result<Engine::Joining> Engine::namespaces_to_join(const ContainerSpec& spec) const {
+  Joining out;
+  std::string sandbox_id;
+  std::shared_ptr<Container> sandbox_container;
+  {
+    std::lock_guard lock(mu_);
+    // No sandbox (the engine's own tests, a guest driven without CreateSandbox):
+    // every container gets new namespaces, as before sandboxes existed.
+    if (!sandbox_ && !spec.sandbox_pidns) return out;
+    if (!sandbox_) {
+      return Error(
+          Code::kFailedPrecondition,
+          "sandbox_pidns asks for the sandbox's pid namespace, but no sandbox was created");
+    }
+    for (const auto& [type, file] : sandbox_->files) {
+      bool listed = (type == "ipc" && spec.ipc_namespace) || (type == "uts" && spec.uts_namespace);
+      if (listed) out.joined.files[type] = file;
+    }
+    if (!spec.sandbox_pidns) return out;
+    sandbox_id = sandbox_->id;
+    auto it = containers_.find(sandbox_id);
+    if (it != containers_.end()) sandbox_container = it->second;
+  }
+  auto not_running = [&sandbox_id] {
+    return Error(Code::kFailedPrecondition,
+                 "sandbox_pidns asks for the pid namespace of sandbox container " + sandbox_id +
+                     ", which is not running");
+  };
+  if (!sandbox_container) return not_running();
+  KATA_ASSIGN_OR_RETURN(std::shared_ptr<Process> init, sandbox_container->process(""));
+  Result<UniqueFd> fd = os_.open_pid_namespace(init->pid());
+  // Checked after the open: until the reaper has collected the init, its pid
+  // cannot name another process.
+  if (!fd || init->exited()) return not_running();
+  out.pid_ns = std::move(*fd);
+  out.joined.pid_ns_fd = out.pid_ns.get();
+  return out;
 }
 
 Result<std::shared_ptr<Container>> Engine::find(const std::string& id) const {
@@ -57,8 +123,11 @@ Result<void> Engine::create(ContainerSpec spec, const ttrpc::CancelToken* cancel
       return Error(Code::kAlreadyExists, "container " + id + " already exists");
     containers_[id] = nullptr;
   }
+  Result<Joining> joining = namespaces_to_join(spec);
   Result<std::shared_ptr<Container>> c =
-      Container::create(reaper_, os_, std::move(spec), cgroup_root_, cancel);
+      joining
+          ? Container::create(reaper_, os_, std::move(spec), cgroup_root_, joining->joined, cancel)
+          : Result<std::shared_ptr<Container>>(std::move(joining).error());
   std::lock_guard lock(mu_);
   if (!c) {
     containers_.erase(id);

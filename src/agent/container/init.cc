@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <map>
 #include <string>
 
 #include "agent/container/process_setup.h"
@@ -31,9 +32,7 @@ Result<void> join_cgroup(const std::string& dir) {
   return {};
 }
 
-Result<void> report_ready() {
-  return write_frame(kSock, encode_ready());
-}
+Result<void> report_ready() { return write_frame(kSock, encode_ready()); }
 
 // Waits for StartContainer. EOF: the container was removed before it started.
 Result<bool> wait_for_start() {
@@ -45,8 +44,24 @@ Result<bool> wait_for_start() {
   return *frame == std::string(1, kStartByte);
 }
 
+// The sandbox's shared namespaces, first: the hostname, the mqueue mount and
+// the sysctls that follow apply to them.
+Result<void> join_shared_namespaces(const std::map<std::string, std::string>& files) {
+  for (const auto& [type, file] : files) {
+    int kind = type == "ipc" ? CLONE_NEWIPC : type == "uts" ? CLONE_NEWUTS : -1;
+    if (kind < 0) return Error(Code::kInvalidArgument, "cannot join a " + type + " namespace");
+    UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return Error::from_errno(errno, fmt_path("open", file));
+    if (::setns(fd.get(), kind) != 0) {
+      return Error::from_errno(errno, fmt_path("join " + type + " namespace", file));
+    }
+  }
+  return {};
+}
+
 Result<void> run_create(const InitConfig& c) {
   const ContainerSpec& spec = c.spec;
+  KATA_TRY(join_shared_namespaces(c.join_namespaces));
   KATA_TRY(join_cgroup(c.cgroup_dir));
   // After joining: the namespace is rooted at the cgroup the process is in.
   if (spec.cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0) {

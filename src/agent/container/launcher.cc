@@ -9,6 +9,8 @@
 
 #include <cerrno>
 #include <memory>
+#include <system_error>
+#include <thread>
 
 #include "common/unique_fd.h"
 
@@ -79,10 +81,31 @@ Result<pid_t> clone_and_exec(int clone_flags, ChildPlan& plan) {
   return pid;
 }
 
+// setns(CLONE_NEWPID) changes where the calling thread's later children go, for that
+// thread only. A thread of its own does it, so that no thread of the agent is left
+// creating children in a container's pid namespace, whatever fails.
+Result<pid_t> clone_in_pid_namespace(int pid_ns_fd, int clone_flags, ChildPlan& plan) {
+  Result<pid_t> pid = Error(Code::kInternal, "clone container init: no thread ran");
+  try {
+    std::thread cloner([&] {
+      if (::setns(pid_ns_fd, CLONE_NEWPID) != 0) {
+        pid = Error::from_errno(errno, "join the sandbox's pid namespace");
+        return;
+      }
+      pid = clone_and_exec(clone_flags, plan);
+    });
+    cloner.join();
+  } catch (const std::system_error& e) {
+    return Error::from_errno(e.code().value(), "start a thread to clone the container init");
+  }
+  return pid;
+}
+
 }  // namespace
 
-Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& stdio,
-                             const InitConfig& config, Reaper::ExitCallback on_exit) {
+Result<Launched> launch_init(Reaper& reaper, const ChildNamespaces& namespaces,
+                             const ChildStdio& stdio, const InitConfig& config,
+                             Reaper::ExitCallback on_exit) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return Error::from_errno(errno, "socketpair");
@@ -101,8 +124,12 @@ Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& 
                  {nullptr},
                  std::string(reinterpret_cast<const char*>(&n), 4) + failure};
 
-  KATA_ASSIGN_OR_RETURN(pid_t pid, reaper.spawn([&]() { return clone_and_exec(clone_flags, plan); },
-                                                std::move(on_exit)));
+  auto start = [&]() {
+    if (namespaces.pid_ns_fd < 0) return clone_and_exec(namespaces.clone_flags, plan);
+    return clone_in_pid_namespace(namespaces.pid_ns_fd, namespaces.clone_flags & ~CLONE_NEWPID,
+                                  plan);
+  };
+  KATA_ASSIGN_OR_RETURN(pid_t pid, reaper.spawn(start, std::move(on_exit)));
   Result<void> sent = write_frame(ours.get(), encode_config(config));
   if (!sent) {
     ::kill(pid, SIGKILL);

@@ -24,11 +24,19 @@ struct Launched {
   UniqueFd socket;  // the agent's end of the setup socket
 };
 
-// `clone_flags`: CLONE_NEW* flags, 0 for a plain fork. The child resets its
-// signal mask and SIGPIPE before exec; between clone and exec it makes only
-// async-signal-safe calls (the agent is multithreaded).
-Result<Launched> launch_init(Reaper& reaper, int clone_flags, const ChildStdio& stdio,
-                             const InitConfig& config, Reaper::ExitCallback on_exit);
+// Where the child is created.
+struct ChildNamespaces {
+  int clone_flags = 0;  // CLONE_NEW* flags, 0 for a plain fork
+  // >= 0: an fd of /proc/<pid>/ns/pid; the child is created in that pid namespace (then
+  // without CLONE_NEWPID), as a member rather than its init.
+  int pid_ns_fd = -1;
+};
+
+// The child resets its signal mask and SIGPIPE before exec; between clone and
+// exec it makes only async-signal-safe calls (the agent is multithreaded).
+Result<Launched> launch_init(Reaper& reaper, const ChildNamespaces& namespaces,
+                             const ChildStdio& stdio, const InitConfig& config,
+                             Reaper::ExitCallback on_exit);
 
 // What the init reported on its way to ready (create) or to the workload's
 // exec. `exec_pid` is kept even when `status` is an error: a cancelled exec

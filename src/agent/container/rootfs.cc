@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "agent/container/cgroup.h"
 #include "agent/container/devices.h"
 #include "agent/container/in_root.h"
 #include "agent/init/mounts.h"
@@ -34,7 +35,31 @@ bool is_bind(const Mount& m, const sys::MountOptions& opts) {
   return m.type == "bind" || (opts.flags & MS_BIND) != 0;
 }
 
-Result<void> mount_one(int root_fd, const Mount& m) {
+// The cgroup the calling process is in, as a directory of the guest's cgroup2 mount:
+// /proc/self/cgroup's "0::/path" line.
+Result<std::string> own_cgroup_dir() {
+  KATA_ASSIGN_OR_RETURN(std::string text, fs::read_file("/proc/self/cgroup"));
+  for (const std::string& line : split(text, '\n')) {
+    if (line.starts_with("0::/")) return std::string(kCgroupRoot) + line.substr(3);
+  }
+  return Error(Code::kInternal, "no cgroup v2 line in /proc/self/cgroup: " + text);
+}
+
+constexpr unsigned long kCgroupFlags = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+bool is_cgroup(const Mount& m) { return m.type == "cgroup" || m.type == "cgroup2"; }
+
+// In its own cgroup namespace a fresh cgroup2 mount is rooted at the container's cgroup.
+// Without one, the container's own cgroup directory is bound there instead (made
+// read-only once mounted), as runc does on cgroup v2 hosts: the container sees its limits
+// at /sys/fs/cgroup/memory.max, never the rest of the guest's tree.
+Result<void> mount_cgroup(const std::string& target, bool own_namespace, const std::string& shown) {
+  if (own_namespace) return do_mount("cgroup2", target, "cgroup2", kCgroupFlags, "", shown);
+  KATA_ASSIGN_OR_RETURN(std::string own, own_cgroup_dir());
+  return do_mount(own, target, nullptr, MS_BIND, "", shown);
+}
+
+Result<void> mount_one(int root_fd, const Mount& m, bool cgroup_namespace) {
   if (m.destination.empty() || m.destination[0] != '/') {
     return Error(Code::kInvalidArgument,
                  fmt_path("mount destination is not absolute", m.destination));
@@ -52,10 +77,9 @@ Result<void> mount_one(int root_fd, const Mount& m) {
   if (is_bind(m, opts)) {
     KATA_TRY(
         do_mount(m.source, target, nullptr, MS_BIND | (opts.flags & MS_REC), "", m.destination));
-  } else if (m.type == "cgroup" || m.type == "cgroup2") {
-    // The guest is cgroup v2 only; a container never gets to change it.
-    KATA_TRY(do_mount("cgroup2", target, "cgroup2", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "", m.destination));
+  } else if (is_cgroup(m)) {
+    // The guest is cgroup v2 only, whatever the spec's type; a container never changes it.
+    KATA_TRY(mount_cgroup(target, cgroup_namespace, m.destination));
   } else {
     KATA_TRY(do_mount(m.source.empty() ? m.type : m.source, target, m.type.c_str(),
                       opts.flags & ~(MS_BIND | MS_REC | MS_REMOUNT), opts.data_string(),
@@ -64,6 +88,10 @@ Result<void> mount_one(int root_fd, const Mount& m) {
   // The mount is above the fd we hold: reopen to reach it.
   KATA_ASSIGN_OR_RETURN(UniqueFd mounted, open_in_root(root_fd, m.destination, false));
   std::string mounted_path = fd_path(mounted.get());
+  if (is_cgroup(m) && !cgroup_namespace) {
+    KATA_TRY(do_mount("", mounted_path, nullptr, MS_BIND | MS_REMOUNT | kCgroupFlags, "",
+                      m.destination));
+  }
   if (is_bind(m, opts) && sys::bind_remount_flags(opts.flags) != 0) {
     KATA_TRY(do_mount("", mounted_path, nullptr,
                       MS_BIND | MS_REMOUNT | sys::bind_remount_flags(opts.flags), "",
@@ -139,7 +167,7 @@ Result<void> prepare_rootfs(const ContainerSpec& spec) {
   KATA_TRY(do_mount(root, root, nullptr, MS_BIND | MS_REC, "", root));
   UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root_fd) return Error::from_errno(errno, fmt_path("open root", root));
-  for (const Mount& m : spec.mounts) KATA_TRY(mount_one(root_fd.get(), m));
+  for (const Mount& m : spec.mounts) KATA_TRY(mount_one(root_fd.get(), m, spec.cgroup_namespace));
   if (mounts_dev(spec))
     KATA_TRY(populate_dev(root_fd.get(), spec.devices).context("populate /dev"));
   return {};

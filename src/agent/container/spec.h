@@ -124,6 +124,14 @@ struct ContainerSpec {
   std::optional<Seccomp> seccomp;
   std::string rootfs_propagation;  // "", "private", "rslave", ...
   bool cgroup_namespace = false;   // a new cgroup namespace rooted at the container's cgroup
+  // linux.namespaces lists "ipc" / "uts": in a sandbox (Engine::open_sandbox) the container
+  // joins the sandbox's shared ones, as a pod's containers share the pause container's under
+  // runc. Without a sandbox, or without the entry, it gets new ones.
+  bool ipc_namespace = false;
+  bool uts_namespace = false;
+  // CreateContainerRequest.sandbox_pidns: the container's processes live in the pid namespace
+  // of the sandbox container's init (a pod's shareProcessNamespace) instead of a new one.
+  bool sandbox_pidns = false;
 };
 
 }  // namespace kata::agent::container

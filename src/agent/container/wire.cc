@@ -49,7 +49,8 @@ template <Is<Seccomp> M, typename Io>
 void fields(M& s, Io& io) {
   io(s.default_action, s.default_errno_ret, s.architectures, s.flags, s.rules);
 }
-// Not cgroups_path nor resources: the agent has set the cgroup up before the init runs.
+// Not cgroups_path nor resources: the agent has set the cgroup up before the init runs. Nor
+// the namespace choices: the agent made them (clone flags, InitConfig.join_namespaces).
 template <Is<ContainerSpec> M, typename Io>
 void fields(M& s, Io& io) {
   io(s.id, s.root_path, s.root_readonly, s.hostname, s.domainname, s.mounts, s.process,
@@ -58,7 +59,7 @@ void fields(M& s, Io& io) {
 }
 template <Is<InitConfig> M, typename Io>
 void fields(M& c, Io& io) {
-  io(c.mode, c.target_pid, c.cgroup_dir, c.spec);
+  io(c.mode, c.target_pid, c.cgroup_dir, c.spec, c.join_namespaces);
 }
 
 template <typename T>

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,9 @@ struct InitConfig {
   ContainerSpec spec;      // kExec: only `process`, `seccomp` and `id` are used
   pid_t target_pid = 0;    // kExec: the container init whose namespaces to join
   std::string cgroup_dir;  // absolute; "" = stay in the agent's cgroup
+  // kCreate: namespaces the init joins (setns) before anything else, by type ("ipc", "uts")
+  // to a namespace file; the others it was cloned into.
+  std::map<std::string, std::string> join_namespaces;
 };
 
 // Status messages from the init, one frame each.

@@ -32,6 +32,7 @@ InitConfig sample() {
   c.spec.seccomp = Seccomp{"SCMP_ACT_ERRNO", 38, {"SCMP_ARCH_X86_64"}, {}, {}};
   c.spec.sysctls = {{"net.ipv4.ip_forward", "1"}};
   c.spec.devices = {{"/dev/fuse", 'c', 10, 229, 0600, 0, 0}};
+  c.join_namespaces = {{"ipc", "/run/kata-containers/sandbox/ns/ipc"}};
   return c;
 }
 
@@ -54,6 +55,7 @@ TEST(Wire, ConfigRoundTrip) {
   EXPECT_EQ(d->spec.seccomp->default_errno_ret, 38u);
   EXPECT_EQ(d->spec.sysctls.at("net.ipv4.ip_forward"), "1");
   EXPECT_EQ(d->spec.devices[0].minor, 229);
+  EXPECT_EQ(d->join_namespaces, c.join_namespaces);
 }
 
 TEST(Wire, EveryFieldSurvivesTheRoundTrip) {

@@ -16,9 +16,7 @@ std::vector<std::string> strings(const google::protobuf::RepeatedPtrField<std::s
 Result<void> check_supported(const grpc::CreateContainerRequest& req) {
   const grpc::Spec& s = req.oci();
   if (req.devices_size() > 0) return unimplemented("CreateContainer devices");
-  if (req.storages_size() > 0) return unimplemented("CreateContainer storages");
   if (req.shared_mounts_size() > 0) return unimplemented("CreateContainer shared_mounts");
-  if (req.sandbox_pidns()) return unimplemented("a sandbox pid namespace");
   if (req.stdin_port() || req.stdout_port() || req.stderr_port())
     return unimplemented("passfd I/O");
   const grpc::Hooks& h = s.hooks();
@@ -26,9 +24,14 @@ Result<void> check_supported(const grpc::CreateContainerRequest& req) {
       h.createcontainer_size() || h.startcontainer_size()) {
     return unimplemented("OCI hooks in the guest");
   }
+  // The host drops every path (a host /proc/<pid>/ns/* means nothing here): a pod's
+  // containers share the sandbox's ipc and uts namespaces, and its pid namespace
+  // through sandbox_pidns. Any other namespace to join by path is beyond this agent.
   for (const grpc::LinuxNamespace& ns : s.linux().namespaces()) {
     if (ns.type() == "user") return unimplemented("a user namespace");
-    if (!ns.path().empty()) return unimplemented("joining namespace " + ns.path());
+    if (!ns.path().empty()) {
+      return unimplemented("joining the " + ns.type() + " namespace at `" + ns.path() + "`");
+    }
   }
   if (s.linux().uidmappings_size() || s.linux().gidmappings_size())
     return unimplemented("id mappings");
@@ -164,7 +167,10 @@ Result<ContainerSpec> to_container_spec(const grpc::CreateContainerRequest& req)
   out.seccomp = to_seccomp(l);
   for (const grpc::LinuxNamespace& ns : l.namespaces()) {
     if (ns.type() == "cgroup") out.cgroup_namespace = true;
+    if (ns.type() == "ipc") out.ipc_namespace = true;
+    if (ns.type() == "uts") out.uts_namespace = true;
   }
+  out.sandbox_pidns = req.sandbox_pidns();
   return out;
 }
 

@@ -7,9 +7,9 @@
 #include "common/result.h"
 
 // Protocol <-> domain mapping for the container RPCs. What the engine cannot
-// honour yet (user namespaces, namespaces to join, guest hooks, devices,
-// container storages, a sandbox pid namespace) is refused here
-// with UNIMPLEMENTED rather than silently ignored.
+// honour yet (user namespaces, namespaces to join by path, guest hooks,
+// devices, container storages) is refused here with UNIMPLEMENTED rather than
+// silently ignored.
 namespace kata::agent {
 
 Result<container::ContainerSpec> to_container_spec(const grpc::CreateContainerRequest& req);

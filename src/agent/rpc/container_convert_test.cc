@@ -104,17 +104,43 @@ TEST(ContainerConvert, RefusesBadInput) {
 }
 
 TEST(ContainerConvert, WhatIsNotImplementedSaysSo) {
-  std::vector<grpc::CreateContainerRequest> reqs(4, minimal());
-  reqs[0].add_storages()->set_driver("virtio-fs");
+  std::vector<grpc::CreateContainerRequest> reqs(5, minimal());
+  reqs[0].add_devices()->set_type("blk");
   reqs[1].mutable_oci()->mutable_linux()->add_namespaces()->set_type("user");
   reqs[2].mutable_oci()->mutable_hooks()->add_prestart()->set_path("/bin/true");
-  reqs[3].set_sandbox_pidns(true);
+  grpc::LinuxNamespace* mnt = reqs[3].mutable_oci()->mutable_linux()->add_namespaces();
+  mnt->set_type("mount");
+  mnt->set_path("/proc/42/ns/mnt");
+  grpc::LinuxNamespace* ipc = reqs[4].mutable_oci()->mutable_linux()->add_namespaces();
+  ipc->set_type("ipc");
+  ipc->set_path("/proc/42/ns/ipc");
   for (const auto& req : reqs) {
     auto spec = to_container_spec(req);
     ASSERT_FALSE(spec);
     EXPECT_EQ(spec.error().code(), Code::kUnimplemented) << spec.error().message();
     EXPECT_NE(spec.error().message().find("not implemented"), std::string::npos);
   }
+  EXPECT_EQ(to_container_spec(reqs[3]).error().message(),
+            "joining the mount namespace at `/proc/42/ns/mnt` is not implemented by this agent");
+}
+
+TEST(ContainerConvert, NamespacesToShareAndSandboxPidns) {
+  grpc::CreateContainerRequest req = minimal();
+  auto plain = to_container_spec(req);
+  ASSERT_TRUE(plain) << plain.error().message();
+  EXPECT_FALSE(plain->ipc_namespace);
+  EXPECT_FALSE(plain->uts_namespace);
+  EXPECT_FALSE(plain->sandbox_pidns);
+
+  for (const char* type : {"pid", "mount", "ipc", "uts"})
+    req.mutable_oci()->mutable_linux()->add_namespaces()->set_type(type);
+  req.set_sandbox_pidns(true);
+  auto pod = to_container_spec(req);
+  ASSERT_TRUE(pod) << pod.error().message();
+  EXPECT_TRUE(pod->ipc_namespace);
+  EXPECT_TRUE(pod->uts_namespace);
+  EXPECT_TRUE(pod->sandbox_pidns);
+  EXPECT_FALSE(pod->cgroup_namespace);
 }
 
 TEST(ContainerConvert, StatsInNanoseconds) {

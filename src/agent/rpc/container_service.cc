@@ -4,6 +4,7 @@
 
 #include "agent.pb.h"
 #include "agent/rpc/container_convert.h"
+#include "agent/rpc/convert.h"
 #include "common/log.h"
 
 namespace kata::agent {
@@ -45,13 +46,25 @@ void add(ttrpc::Server& server, const char* method, Fn<Req> fn) {
   server.register_typed<Req, Empty>(kService, method, std::move(fn));
 }
 
-void register_lifecycle(ttrpc::Server& server, Engine& engine) {
+// The storages first: the spec's mounts name their mount points.
+Result<void> create(Engine& engine, const ContainerStorages& storages,
+                    const grpc::CreateContainerRequest& r, const ttrpc::CancelToken* cancel) {
+  const std::string what = "create container " + r.container_id();
+  KATA_ASSIGN_OR_RETURN(container::ContainerSpec spec, to_container_spec(r).context(what));
+  if (r.storages_size() > 0) {
+    if (!storages) return Error(Code::kUnimplemented, what + ": storages are not implemented");
+    std::vector<StorageSpec> specs;
+    for (const grpc::Storage& s : r.storages()) specs.push_back(to_storage_spec(s));
+    KATA_TRY(storages(specs).context(what));
+  }
+  return engine.create(std::move(spec), cancel);
+}
+
+void register_lifecycle(ttrpc::Server& server, Engine& engine, ContainerStorages storages) {
   add<grpc::CreateContainerRequest>(
-      server, "CreateContainer", [&engine](const CallContext& ctx, const auto& r) {
-        Result<container::ContainerSpec> spec = to_container_spec(r);
-        if (!spec)
-          return empty_or(std::move(spec).error().context("create container " + r.container_id()));
-        return empty_or(engine.create(std::move(*spec), cancel_of(ctx)));
+      server, "CreateContainer",
+      [&engine, storages = std::move(storages)](const CallContext& ctx, const auto& r) {
+        return empty_or(create(engine, storages, r, cancel_of(ctx)));
       });
   add<grpc::StartContainerRequest>(
       server, "StartContainer", [&engine](const CallContext& ctx, const auto& r) {
@@ -170,8 +183,9 @@ void register_resources(ttrpc::Server& server, Engine& engine, LinkStatsReader r
 
 }  // namespace
 
-void register_container_service(ttrpc::Server& server, Engine& engine, LinkStatsReader read_links) {
-  register_lifecycle(server, engine);
+void register_container_service(ttrpc::Server& server, Engine& engine, ContainerStorages storages,
+                                LinkStatsReader read_links) {
+  register_lifecycle(server, engine, std::move(storages));
   register_stdio(server, engine);
   register_resources(server, engine, std::move(read_links));
 }

@@ -48,7 +48,7 @@ class ContainerStats : public ::testing::Test {
     ASSERT_TRUE(os_->write_file(std::string(kRoot) + "/kata/c1/pids.current", "4"));
 
     auto [served, client] = ttrpc::testing::socket_pair();
-    register_container_service(server_, *engine_, [this] { return links_.read(); });
+    register_container_service(server_, *engine_, nullptr, [this] { return links_.read(); });
     serving_ = std::thread([this, fd = std::move(served)]() mutable {
       (void)server_.serve_connection(std::move(fd));
     });

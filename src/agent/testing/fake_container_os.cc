@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -125,6 +126,46 @@ size_t FakeContainerOs::inits_launched() const {
   return inits_.size();
 }
 
+std::vector<FakeContainerOs::Launch> FakeContainerOs::launches() const {
+  std::lock_guard lock(mu_);
+  return launches_;
+}
+
+std::map<std::string, std::string> FakeContainerOs::shared_namespaces() const {
+  std::lock_guard lock(mu_);
+  return shared_ns_;
+}
+
+Result<std::map<std::string, std::string>> FakeContainerOs::make_shared_namespaces(
+    const std::string& dir, const std::string& hostname) {
+  std::lock_guard lock(mu_);
+  if (shared_namespaces_error) return *shared_namespaces_error;
+  shared_ns_[dir] = hostname;
+  return std::map<std::string, std::string>{{"ipc", dir + "/ipc"}, {"uts", dir + "/uts"}};
+}
+
+Result<void> FakeContainerOs::remove_shared_namespaces(const std::string& dir) {
+  std::lock_guard lock(mu_);
+  shared_ns_.erase(dir);
+  return {};
+}
+
+std::vector<pid_t> FakeContainerOs::pid_namespaces_opened() const {
+  std::lock_guard lock(mu_);
+  return pid_ns_opened_;
+}
+
+Result<UniqueFd> FakeContainerOs::open_pid_namespace(pid_t pid) {
+  {
+    std::lock_guard lock(mu_);
+    pid_ns_opened_.push_back(pid);
+  }
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/pid";
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno(errno, fmt_path("open", path));
+  return fd;
+}
+
 Result<void> FakeContainerOs::make_dir(const std::string& path) {
   std::lock_guard lock(mu_);
   if (!dirs_.count(parent_of(path))) return Error::from_errno(ENOENT, fmt_path("mkdir", path));
@@ -206,9 +247,22 @@ void FakeContainerOs::kill_members_locked(const std::string& dir) {
   for (const Member& m : it->second) (void)signal_pidfd(m.pidfd.get(), SIGKILL);
 }
 
-Result<Launched> FakeContainerOs::launch_init(Reaper& reaper, int, const ChildStdio& stdio,
-                                              const InitConfig& config,
+Result<Launched> FakeContainerOs::launch_init(Reaper& reaper,
+                                              const container::ChildNamespaces& namespaces,
+                                              const ChildStdio& stdio, const InitConfig& config,
                                               Reaper::ExitCallback on_exit) {
+  Launch launch{config.spec.id, 0, namespaces.clone_flags, 0, config.join_namespaces};
+  struct stat st {};
+  if (namespaces.pid_ns_fd >= 0) {
+    if (::fstat(namespaces.pid_ns_fd, &st) != 0) return Error::from_errno(errno, "fstat pid ns");
+    launch.pid_ns_inode = st.st_ino;
+  }
+  size_t index = 0;
+  {
+    std::lock_guard lock(mu_);
+    index = launches_.size();
+    launches_.push_back(launch);
+  }
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return Error::from_errno(errno, "socketpair");
@@ -222,6 +276,7 @@ Result<Launched> FakeContainerOs::launch_init(Reaper& reaper, int, const ChildSt
   }
   {
     std::lock_guard lock(mu_);
+    launches_[index].pid = pid;
     workloads_[pid] = std::move(pidfd);
     // Before the config is written: a large one fills the socket until read.
     inits_.emplace_back(&FakeContainerOs::serve_init, this, std::move(theirs), pid);

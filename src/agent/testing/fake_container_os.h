@@ -34,12 +34,29 @@ class FakeContainerOs final : public container::ContainerOs {
 
   // Knob: the init reports this instead of ready, as for a missing executable.
   std::optional<Error> init_error;
+  // Knob: make_shared_namespaces fails with this.
+  std::optional<Error> shared_namespaces_error;
+
+  // How launch_init was asked to create a child.
+  struct Launch {
+    std::string container_id;
+    pid_t pid = 0;  // of the fake init; 0 if it did not start
+    int clone_flags = 0;
+    // The inode of the pid namespace it was to be created in; 0: none was given.
+    ino_t pid_ns_inode = 0;
+    std::map<std::string, std::string> join_namespaces;  // InitConfig.join_namespaces
+  };
 
   // Observations.
   std::string value(const std::string& path) const;  // "" when absent
   bool has_dir(const std::string& path) const;
   size_t device_filters_attached(const std::string& dir) const;
   size_t inits_launched() const;
+  std::vector<Launch> launches() const;
+  // dir -> hostname of the shared namespaces made there and not removed.
+  std::map<std::string, std::string> shared_namespaces() const;
+  // The pids open_pid_namespace was asked for, in order.
+  std::vector<pid_t> pid_namespaces_opened() const;
 
   Result<void> make_dir(const std::string& path) override;
   Result<void> remove_dir(const std::string& path) override;
@@ -48,10 +65,17 @@ class FakeContainerOs final : public container::ContainerOs {
   bool exists(const std::string& path) override;
   Result<void> attach_device_filter(const std::string& cgroup_dir,
                                     const std::vector<bpf_insn>& program) override;
-  Result<container::Launched> launch_init(Reaper& reaper, int clone_flags,
+  Result<container::Launched> launch_init(Reaper& reaper,
+                                          const container::ChildNamespaces& namespaces,
                                           const container::ChildStdio& stdio,
                                           const container::InitConfig& config,
                                           Reaper::ExitCallback on_exit) override;
+  // Records them; the files it names do not exist.
+  Result<std::map<std::string, std::string>> make_shared_namespaces(
+      const std::string& dir, const std::string& hostname) override;
+  Result<void> remove_shared_namespaces(const std::string& dir) override;
+  // The real /proc/<pid>/ns/pid of the fake's workload process.
+  Result<UniqueFd> open_pid_namespace(pid_t pid) override;
 
  private:
   struct Member {
@@ -70,6 +94,9 @@ class FakeContainerOs final : public container::ContainerOs {
   std::map<std::string, size_t> filters_;               // guarded by mu_
   std::map<pid_t, UniqueFd> workloads_;                 // every child; guarded by mu_
   std::vector<std::thread> inits_;                      // guarded by mu_
+  std::vector<Launch> launches_;                        // guarded by mu_
+  std::map<std::string, std::string> shared_ns_;        // guarded by mu_
+  std::vector<pid_t> pid_ns_opened_;                    // guarded by mu_
 };
 
 }  // namespace kata::agent::testing

@@ -1,0 +1,234 @@
+// Kubernetes pods (issue 12) through containerd's CRI plugin (Debian's containerd 1.6)
+// and our runtime.v1 client (tests/cri), as a kubelet drives them, under the `runc`
+// handler (the reference) and the `kata` handler (io.containerd.kata.v2) with the same
+// observations: the pod's containers share its network, IPC and UTS namespaces and its
+// sysctls, each has its own mount and PID namespace; exits are reported with CRI's reasons;
+// logs are written in CRI's format; a container restarts in its pod. Under Kata++ the pod
+// is one VM. After every pod: no process, mount, socket or state directory of it remains,
+// and no network namespace CRI made.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "common/fs.h"
+#include "common/strings.h"
+#include "e2e/cri_fixture.h"
+
+namespace kata::e2e {
+namespace {
+
+using namespace std::chrono_literals;
+
+using CriPodTest = CriPodFixture;
+
+TEST_P(CriPodTest, PodOfThreeContainersSharesItsNamespacesAndOneVm) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("trio", &pod, [](v1::PodSandboxConfig& c) {
+    (*c.mutable_linux()->mutable_sysctls())["kernel.shm_rmid_forced"] = "1";
+  });
+  ASSERT_FALSE(pod_id.empty());
+  Result<v1::PodSandboxStatus> status = cri().pod_status(pod_id);
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(status->state(), v1::SANDBOX_READY);
+  std::string pod_ip = status->network().ip();
+  EXPECT_TRUE(starts_with(pod_ip, env().cri_subnet().substr(0, env().cri_subnet().rfind('.'))))
+      << "pod IP " << pod_ip << " is not in " << env().cri_subnet();
+
+  std::string web =
+      start_container(pod_id, pod, "web", {"sh", "-c", "echo started; exec sleep 3600"});
+  std::string side = start_container(pod_id, pod, "side", {"sleep", "3600"});
+  std::string once = start_container(pod_id, pod, "once", {"sh", "-c", "echo done; exit 3"});
+  ASSERT_FALSE(web.empty() || side.empty() || once.empty());
+
+  Result<v1::ContainerStatus> ended = cri::wait_for_state(cri(), once, v1::CONTAINER_EXITED, 60s);
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_EQ(ended->exit_code(), 3);
+  EXPECT_EQ(ended->reason(), "Error");
+  for (const std::string& id : {web, side}) {
+    Result<v1::ContainerStatus> running =
+        cri::wait_for_state(cri(), id, v1::CONTAINER_RUNNING, 30s);
+    EXPECT_TRUE(running) << running.error().message();
+  }
+
+  // UTS and IPC are the pod's, and so is its sysctl; mount and PID namespaces are each one's.
+  for (const std::string& id : {web, side}) {
+    EXPECT_EQ(exec(id, {"hostname"}), pod.hostname());
+    EXPECT_EQ(exec(id, {"cat", "/proc/sys/kernel/shm_rmid_forced"}), "1");
+  }
+  EXPECT_EQ(exec(web, {"readlink", "/proc/self/ns/ipc"}),
+            exec(side, {"readlink", "/proc/self/ns/ipc"}));
+  EXPECT_EQ(exec(web, {"readlink", "/proc/self/ns/uts"}),
+            exec(side, {"readlink", "/proc/self/ns/uts"}));
+  EXPECT_NE(exec(web, {"readlink", "/proc/self/ns/mnt"}),
+            exec(side, {"readlink", "/proc/self/ns/mnt"}));
+  EXPECT_NE(exec(web, {"readlink", "/proc/self/ns/pid"}),
+            exec(side, {"readlink", "/proc/self/ns/pid"}));
+  // The network is the pod's CNI interface.
+  EXPECT_NE(exec(side, {"cat", "/proc/net/fib_trie"}).find(pod_ip), std::string::npos);
+
+  // One VM for the whole pod under Kata++, none under runc.
+  Result<std::string> host_version = fs::read_file("/proc/version");
+  ASSERT_TRUE(host_version);
+  std::string version = exec(web, {"cat", "/proc/version"});
+  EXPECT_EQ(qemu_pids(pod_id).size(), kata() ? 1u : 0u);
+  if (kata()) {
+    EXPECT_NE(version, std::string(trim(*host_version)))
+        << "the container runs on the host's kernel";
+  } else {
+    EXPECT_EQ(version, std::string(trim(*host_version)));
+  }
+
+  // CRI's log format: "<RFC 3339 time> stdout F <line>".
+  EXPECT_NE(wait_for_log("web/0.log", " stdout F started").find(" stdout F started"),
+            std::string::npos);
+  EXPECT_NE(wait_for_log("once/0.log", " stdout F done").find(" stdout F done"), std::string::npos);
+
+  // Stopping the pod stops its containers and its VM.
+  ASSERT_TRUE(cri().stop_pod(pod_id));
+  for (const std::string& id : {web, side}) {
+    Result<v1::ContainerStatus> st = cri().container_status(id);
+    ASSERT_TRUE(st) << st.error().message();
+    EXPECT_EQ(st->state(), v1::CONTAINER_EXITED) << id;
+  }
+  status = cri().pod_status(pod_id);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->state(), v1::SANDBOX_NOTREADY);
+}
+
+TEST_P(CriPodTest, ContainerRestartsInItsPod) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("restart", &pod);
+  ASSERT_FALSE(pod_id.empty());
+  std::string first = start_container(pod_id, pod, "app", {"sh", "-c", "echo run; exit 0"});
+  ASSERT_FALSE(first.empty());
+  Result<v1::ContainerStatus> done = cri::wait_for_state(cri(), first, v1::CONTAINER_EXITED, 60s);
+  ASSERT_TRUE(done) << done.error().message();
+  EXPECT_EQ(done->exit_code(), 0);
+  EXPECT_EQ(done->reason(), "Completed");
+  // With its only app container gone, the pod keeps its VM.
+  std::vector<pid_t> vm = qemu_pids(pod_id);
+  EXPECT_EQ(vm.size(), kata() ? 1u : 0u);
+  ASSERT_TRUE(cri().remove_container(first));
+
+  // The kubelet's restart: attempt 1 of the same container, in the same pod (and VM).
+  std::string second =
+      start_container(pod_id, pod, "app", {"sh", "-c", "echo again; exec sleep 3600"}, 1);
+  ASSERT_FALSE(second.empty());
+  Result<v1::ContainerStatus> running =
+      cri::wait_for_state(cri(), second, v1::CONTAINER_RUNNING, 30s);
+  ASSERT_TRUE(running) << running.error().message();
+  EXPECT_EQ(exec(second, {"hostname"}), pod.hostname());
+  EXPECT_EQ(qemu_pids(pod_id), vm);
+  EXPECT_NE(wait_for_log("app/1.log", " stdout F again").find("again"), std::string::npos);
+}
+
+// shareProcessNamespace: the pod's containers see each other's processes, the pause
+// process as PID 1; without it each sees only its own.
+TEST_P(CriPodTest, SharedProcessNamespaceShowsThePodsProcesses) {
+  v1::PodSandboxConfig shared, own;
+  std::string shared_pod = run_pod("sharepid", &shared, [](v1::PodSandboxConfig& c) {
+    c.mutable_linux()->mutable_security_context()->mutable_namespace_options()->set_pid(v1::POD);
+  });
+  std::string own_pod = run_pod("ownpid", &own);
+  ASSERT_FALSE(shared_pod.empty() || own_pod.empty());
+  std::string a = start_container(shared_pod, shared, "a", {"sleep", "1001"});
+  std::string b = start_container(shared_pod, shared, "b", {"sleep", "1002"});
+  std::string c = start_container(own_pod, own, "c", {"sleep", "1003"});
+  for (const std::string& id : {a, b, c})
+    ASSERT_TRUE(cri::wait_for_state(cri(), id, v1::CONTAINER_RUNNING, 30s)) << id;
+
+  std::string seen = exec(b, {"ps", "-o", "pid,args"});
+  EXPECT_NE(seen.find("sleep 1001"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("/pause"), std::string::npos) << seen;
+  EXPECT_EQ(exec(b, {"cat", "/proc/1/cmdline"}), std::string("/pause", 7));  // NUL-ended
+  seen = exec(c, {"ps", "-o", "pid,args"});
+  EXPECT_EQ(seen.find("/pause"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("sleep 1003"), std::string::npos) << seen;
+}
+
+TEST_P(CriPodTest, HostNamespacesAreSharedByRuncAndRefusedByKata) {
+  for (const char* field : {"network", "pid", "ipc"}) {
+    v1::PodSandboxConfig config = cri::pod_config(env().unique_id("host-" + handler_), log_dir_);
+    v1::NamespaceOption* ns =
+        config.mutable_linux()->mutable_security_context()->mutable_namespace_options();
+    if (std::string(field) == "network") {
+      ns->set_network(v1::NODE);
+      config.clear_hostname();  // a host-network pod has the node's
+    }
+    if (std::string(field) == "pid") ns->set_pid(v1::NODE);
+    if (std::string(field) == "ipc") ns->set_ipc(v1::NODE);
+    Result<std::string> id = cri().run_pod(config, handler_);
+    if (id) pods_.push_back(*id);
+    if (kata()) {
+      ASSERT_FALSE(id) << field << ": a host namespace accepted by the kata handler";
+      EXPECT_NE(id.error().message().find(std::string("`") + field + "`"), std::string::npos)
+          << id.error().message();
+    } else {
+      EXPECT_TRUE(id) << field << ": " << id.error().message();
+    }
+  }
+}
+
+TEST_P(CriPodTest, KilledVmEndsThePodsContainers) {
+  if (!kata()) GTEST_SKIP() << "QEMU is Kata++'s";
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("killed", &pod);
+  ASSERT_FALSE(pod_id.empty());
+  std::string app = start_container(pod_id, pod, "app", {"sleep", "3600"});
+  ASSERT_TRUE(cri::wait_for_state(cri(), app, v1::CONTAINER_RUNNING, 30s));
+  std::vector<pid_t> vm = qemu_pids(pod_id);
+  ASSERT_EQ(vm.size(), 1u);
+  ASSERT_EQ(::kill(vm[0], SIGKILL), 0);
+  Result<v1::ContainerStatus> ended = cri::wait_for_state(cri(), app, v1::CONTAINER_EXITED, 60s);
+  ASSERT_TRUE(ended) << ended.error().message();
+  EXPECT_NE(ended->exit_code(), 0);
+}
+
+// A node's containerd restarts (it reconnects to the shims and finds the same pods), then
+// the pod's sandbox process exits: the pod is no longer ready, but its app container, and
+// under Kata++ its VM, go on until the kubelet stops the pod.
+TEST_P(CriPodTest, PodOutlivesAContainerdRestartAndItsSandboxProcess) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("restart-ctd", &pod);
+  ASSERT_FALSE(pod_id.empty());
+  std::string app = start_container(pod_id, pod, "app", {"sleep", "3600"});
+  ASSERT_TRUE(cri::wait_for_state(cri(), app, v1::CONTAINER_RUNNING, 30s));
+  std::vector<pid_t> vm = qemu_pids(pod_id);
+
+  Result<void> restarted = env().restart();
+  ASSERT_TRUE(restarted) << restarted.error().message();
+  // Our channel's connection died with the old containerd; gRPC reconnects on the next
+  // call, which fails (as a kubelet's would, which retries).
+  Result<v1::VersionResponse> version = Error(Code::kUnavailable, "not asked");
+  for (int i = 0; i < 50 && !version; ++i, std::this_thread::sleep_for(200ms))
+    version = cri().call(&cri::CriClient::Runtime::Version, "Version", v1::VersionRequest());
+  ASSERT_TRUE(version) << version.error().message();
+  EXPECT_EQ(exec(app, {"echo", "still here"}), "still here");
+  Result<v1::PodSandboxStatus> status = cri().pod_status(pod_id);
+  ASSERT_TRUE(status) << status.error().message();
+  EXPECT_EQ(status->state(), v1::SANDBOX_READY);
+
+  // The sandbox process (pause; under Kata++ in the guest) is killed.
+  Result<CtrResult> killed = env().ctr({"task", "kill", "-s", "SIGKILL", pod_id});
+  ASSERT_TRUE(killed && killed->exit_code == 0)
+      << (killed ? killed->describe() : killed.error().message());
+  for (auto end = std::chrono::steady_clock::now() + 30s; std::chrono::steady_clock::now() < end;
+       std::this_thread::sleep_for(200ms)) {
+    status = cri().pod_status(pod_id);
+    if (status && status->state() == v1::SANDBOX_NOTREADY) break;
+  }
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->state(), v1::SANDBOX_NOTREADY);
+  Result<v1::ContainerStatus> st = cri().container_status(app);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->state(), v1::CONTAINER_RUNNING);
+  EXPECT_EQ(exec(app, {"echo", "alive"}), "alive");
+  EXPECT_EQ(qemu_pids(pod_id), vm);
+}
+
+INSTANTIATE_TEST_SUITE_P(Handlers, CriPodTest, ::testing::Values("runc", "kata"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace kata::e2e
