@@ -130,6 +130,11 @@ std::string CriPodFixture::wait_for_log(const std::string& path, const std::stri
   return log ? *log : "(no log: " + log.error().message() + ")";
 }
 
+void CriPodFixture::removed_by_test(const std::string& pod_id) {
+  std::erase(pods_, pod_id);
+  removed_pods_.push_back(pod_id);
+}
+
 void CriPodFixture::TearDown() {
   if (!g_cri) return;
   for (const std::string& pod : pods_) {
@@ -145,6 +150,7 @@ void CriPodFixture::TearDown() {
     EXPECT_FALSE(g_cri->pod_status(pod)) << "pod " << pod << " still listed after removal";
   }
   std::vector<std::string> ids = pods_;
+  ids.insert(ids.end(), removed_pods_.begin(), removed_pods_.end());
   ids.insert(ids.end(), containers_.begin(), containers_.end());
   for (const std::string& id : ids) {
     LeakReport report = wait_for_no_leaks(id, g_env->address(), g_env->ns(), sockets_before_);

@@ -54,9 +54,12 @@ class CriPodFixture : public ::testing::TestWithParam<std::string> {
   // (up to 30 s), else what it holds.
   std::string wait_for_log(const std::string& path, const std::string& text);
 
+  // For a pod the test removed itself: TearDown only checks that nothing of it remains.
+  void removed_by_test(const std::string& pod_id);
+
   std::string handler_, log_dir_;
   std::set<std::string> sockets_before_;
-  std::vector<std::string> pods_, containers_;
+  std::vector<std::string> pods_, containers_, removed_pods_;
   std::vector<std::string> netns_;  // the pods' network namespaces, gone after removal
 };
 

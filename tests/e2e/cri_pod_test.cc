@@ -6,9 +6,13 @@
 // logs are written in CRI's format; a container restarts in its pod. Under Kata++ the pod
 // is one VM. After every pod: no process, mount, socket or state directory of it remains,
 // and no network namespace CRI made.
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "common/fs.h"
@@ -225,6 +229,85 @@ TEST_P(CriPodTest, PodOutlivesAContainerdRestartAndItsSandboxProcess) {
   EXPECT_EQ(st->state(), v1::CONTAINER_RUNNING);
   EXPECT_EQ(exec(app, {"echo", "alive"}), "alive");
   EXPECT_EQ(qemu_pids(pod_id), vm);
+}
+
+// The kubelet's concurrency: pods started together, then stopped and removed together
+// while status and stats are polled without pause. Every call answers, in time.
+TEST_P(CriPodTest, ConcurrentStartsStopsAndPolls) {
+  constexpr int kPods = 3;
+  std::vector<v1::PodSandboxConfig> configs;
+  for (int i = 0; i < kPods; ++i)
+    configs.push_back(cri::pod_config(env().unique_id("concurrent-" + handler_), log_dir_));
+  std::vector<std::string> pod_ids(kPods), apps(kPods);
+  std::mutex mu;
+  std::vector<std::string> errors;
+  auto failed = [&](const std::string& what, const Error& e) {
+    std::lock_guard lock(mu);
+    errors.push_back(what + ": " + e.message());
+  };
+  auto in_parallel = [&](const std::function<void(int)>& fn) {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kPods; ++i) threads.emplace_back(fn, i);
+    for (std::thread& t : threads) t.join();
+  };
+  in_parallel([&](int i) {
+    Result<std::string> pod = cri().run_pod(configs[i], handler_);
+    if (!pod) return failed("RunPodSandbox", pod.error());
+    pod_ids[i] = *pod;
+    Result<std::string> app = cri().create_container(
+        *pod, cri::container_config(configs[i], "app", env().image(), {"sleep", "3600"}),
+        configs[i]);
+    if (!app) return failed("CreateContainer", app.error());
+    apps[i] = *app;
+    if (Result<void> started = cri().start_container(*app); !started)
+      failed("StartContainer", started.error());
+  });
+  for (int i = 0; i < kPods; ++i) {
+    if (!pod_ids[i].empty()) pods_.push_back(pod_ids[i]);
+    if (!apps[i].empty()) containers_.push_back(apps[i]);
+  }
+  ASSERT_TRUE(errors.empty()) << errors.front();
+
+  // The poller: ContainerStatus, ListContainerStats and PodSandboxStatus in a loop. An
+  // answer may be NotFound once a pod is gone; it must never be late or anything else.
+  std::atomic<bool> done = false;
+  int calls = 0;
+  double slowest = 0;
+  std::thread poller([&] {
+    while (!done) {
+      for (int i = 0; i < kPods; ++i) {
+        auto start = std::chrono::steady_clock::now();
+        Result<v1::ContainerStatus> st = cri().container_status(apps[i]);
+        v1::ListContainerStatsRequest list;
+        list.mutable_filter()->set_pod_sandbox_id(pod_ids[i]);
+        Result<v1::ListContainerStatsResponse> stats =
+            cri().call(&cri::CriClient::Runtime::ListContainerStats, "ListContainerStats", list,
+                       std::chrono::seconds(30));
+        Result<v1::PodSandboxStatus> pod = cri().pod_status(pod_ids[i]);
+        slowest = std::max(
+            slowest,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        calls += 3;
+        for (const Error* e : {st ? nullptr : &st.error(), stats ? nullptr : &stats.error(),
+                               pod ? nullptr : &pod.error()})
+          if (e && e->code() != Code::kNotFound) failed("poll", *e);
+      }
+    }
+  });
+  in_parallel([&](int i) {
+    if (Result<void> stopped = cri().stop_pod(pod_ids[i]); !stopped)
+      failed("StopPodSandbox", stopped.error());
+  });
+  in_parallel([&](int i) {
+    if (Result<void> removed = cri().remove_pod(pod_ids[i]); !removed)
+      failed("RemovePodSandbox", removed.error());
+  });
+  done = true;
+  poller.join();
+  for (const std::string& pod : pod_ids) removed_by_test(pod);
+  EXPECT_TRUE(errors.empty()) << fmt::format("{}", fmt::join(errors, "\n"));
+  EXPECT_GT(calls, 0);
+  EXPECT_LT(slowest, 30) << "a status or stats call took " << slowest << " s";
 }
 
 INSTANTIATE_TEST_SUITE_P(Handlers, CriPodTest, ::testing::Values("runc", "kata"),

@@ -38,9 +38,9 @@ Result<std::string> make_testroot_cpio(const std::string& dir) {
     return Error(Code::kFailedPrecondition,
                  "copy /bin/busybox (install busybox-static): " + ec.message());
   for (const char* applet :
-       {"sh",   "echo",     "cat",  "id",    "sleep", "ls",    "true",    "false",
-        "stty", "hostname", "grep", "test",  "pwd",   "mkdir", "head",    "tr",
-        "find", "tty",      "ip",   "mknod", "ps",    "touch", "readlink"}) {
+       {"sh",   "echo",     "cat",  "id",    "sleep", "ls",    "true",     "false",
+        "stty", "hostname", "grep", "test",  "pwd",   "mkdir", "head",     "tr",
+        "find", "tty",      "ip",   "mknod", "ps",    "touch", "readlink", "mount"}) {
     std::filesystem::create_symlink("busybox", root + "/bin/" + applet, ec);
   }
   std::ofstream(root + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\n"
@@ -244,7 +244,7 @@ class ContainerEngineTest : public ::testing::Test {
         "limits", {"sh", "-c",
                    "grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status; "
                    "cat /proc/self/oom_score_adj; ulimit -n; cat /proc/sys/kernel/msgmax; umask; "
-                   "cat /proc/sys/kernel/domainname /sys/fs/cgroup/kata/limits/pids.max"});
+                   "cat /proc/sys/kernel/domainname /sys/fs/cgroup/pids.max"});
     grpc::Process* p = req.mutable_oci()->mutable_process();
     for (auto* set : {p->mutable_capabilities()->mutable_bounding(),
                       p->mutable_capabilities()->mutable_effective(),
@@ -489,17 +489,23 @@ class ContainerEngineTest : public ::testing::Test {
     EXPECT_EQ(run(req).second, "0::/\n");
   }
 
+  // A container without a cgroup namespace sees its own cgroup at /sys/fs/cgroup; a
+  // fresh cgroup2 mount of its own shows the guest's whole tree.
+  static constexpr const char* kWholeTree =
+      "mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg && cd /tmp/cg && ";
+
   void no_cgroup_of_a_removed_container_is_left() {
     SCOPED_TRACE("no cgroup of a removed container is left in the guest");
-    auto [status, out] =
-        run(request("leakcheck", {"find", "/sys/fs/cgroup/kata", "/sys/fs/cgroup/kubepods",
-                                  "-mindepth", "1", "-type", "d"}));
+    auto [status, out] = run(
+        request("leakcheck",
+                {"sh", "-c", std::string(kWholeTree) + "find kata kubepods -mindepth 1 -type d"}));
     EXPECT_EQ(status, 0);
-    EXPECT_EQ(out, "/sys/fs/cgroup/kata/leakcheck\n");
+    EXPECT_EQ(out, "kata/leakcheck\n");
     // The containers under one top-level cgroup cannot take the guest's last
     // tasks: the agent keeps some to serve kill and delete.
     auto [st, limits] = run(request(
-        "tasklimit", {"cat", "/sys/fs/cgroup/kata/pids.max", "/proc/sys/kernel/threads-max"}));
+        "tasklimit",
+        {"sh", "-c", std::string(kWholeTree) + "cat kata/pids.max /proc/sys/kernel/threads-max"}));
     EXPECT_EQ(st, 0);
     std::vector<std::string> v = kata::split(limits, '\n');
     ASSERT_EQ(v.size(), 2u) << limits;
@@ -516,8 +522,9 @@ class ContainerEngineTest : public ::testing::Test {
         test -e /proc/self/ns/$ns || echo "no $ns namespace"; done
       for fs in overlay virtiofs fuse tmpfs devpts mqueue cgroup cgroup2 ext4 hugetlbfs; do
         grep -qw $fs /proc/filesystems || echo "no $fs file system"; done
+      mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg
       for c in cpuset cpu io memory hugetlb pids misc; do
-        grep -qw $c /sys/fs/cgroup/cgroup.controllers || echo "no cgroup2 $c controller"; done
+        grep -qw $c /tmp/cg/cgroup.controllers || echo "no cgroup2 $c controller"; done
       for c in cpuset cpu cpuacct blkio memory devices freezer perf_event hugetlb pids; do
         grep -qw "^$c" /proc/cgroups || echo "no cgroup v1 $c controller"; done
       grep -q user_notif /proc/sys/kernel/seccomp/actions_avail || echo "no seccomp filters"
@@ -537,8 +544,10 @@ class ContainerEngineTest : public ::testing::Test {
     req.mutable_oci()->mutable_linux()->add_namespaces()->set_type("network");
     grpc::LinuxCapabilities* caps = req.mutable_oci()->mutable_process()->mutable_capabilities();
     for (auto* set :
-         {caps->mutable_bounding(), caps->mutable_effective(), caps->mutable_permitted()})
+         {caps->mutable_bounding(), caps->mutable_effective(), caps->mutable_permitted()}) {
       set->Add("CAP_NET_ADMIN");
+      set->Add("CAP_SYS_ADMIN");  // the cgroup2 mount of the whole tree
+    }
     auto [status, out] = run(req);
     EXPECT_EQ(status, 0);
     EXPECT_EQ(out, "");
