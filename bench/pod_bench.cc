@@ -7,9 +7,12 @@
 // and `ratio kata 10-parallel/one pod: X.XX`.
 //
 //   pod_bench --runs N --kernel K [--machine microvm|q35]
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,16 +33,30 @@ double since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// CPU seconds the whole machine spent (all but idle and iowait in /proc/stat): what 10
+// pods at once share, two cores' worth per second.
+double machine_cpu_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  uint64_t user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+  return static_cast<double>(user + nice + system + irq + softirq) /
+         static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 struct PodTimes {
   double start = 0, teardown = 0;
   double sandbox = 0, create = 0;  // RunPodSandbox, then CreateContainer: parts of `start`
+  double cpu = 0;                  // the machine's CPU seconds during `start`
+  double cpu_all = 0;              // ... during start and teardown
 };
 
 // One pod of one `sleep` container: seconds until it runs, then until it is gone.
-Result<PodTimes> one_pod(cri::CriClient& cri, e2e::ContainerdEnv& env, const std::string& handler) {
-  cri::v1::PodSandboxConfig pod =
-      cri::pod_config(env.unique_id("bench-" + handler), env.dir() + "/logs");
+Result<PodTimes> one_pod(cri::CriClient& cri, const e2e::ContainerdEnv& env,
+                         const std::string& handler, const std::string& name) {
+  cri::v1::PodSandboxConfig pod = cri::pod_config(name, env.dir() + "/logs");
   PodTimes t;
+  double cpu_before = machine_cpu_seconds();
   auto start = Clock::now();
   KATA_ASSIGN_OR_RETURN(std::string pod_id, cri.run_pod(pod, handler));
   t.sandbox = since(start);
@@ -55,9 +72,11 @@ Result<PodTimes> one_pod(cri::CriClient& cri, e2e::ContainerdEnv& env, const std
       started ? cri::wait_for_state(cri, *id, cri::v1::CONTAINER_RUNNING, 300s)
               : Result<cri::v1::ContainerStatus>(started.error());
   t.start = since(start);
+  t.cpu = machine_cpu_seconds() - cpu_before;
   auto stop = Clock::now();
   Result<void> gone = teardown();
   t.teardown = since(stop);
+  t.cpu_all = machine_cpu_seconds() - cpu_before;
   if (!running) return std::move(running).error().context("pod " + pod_id);
   if (!gone) return std::move(gone).error();
   return t;
@@ -80,16 +99,28 @@ Result<double> ctr_run(e2e::ContainerdEnv& env) {
 // `count` Kata++ pods started at once: seconds until the last one runs.
 Result<double> parallel_pods(cri::CriClient& cri, e2e::ContainerdEnv& env, int count) {
   std::vector<Result<PodTimes>> results(count, Error(Code::kUnknown, "not run"));
+  std::vector<std::string> names;  // unique_id() is not for threads
+  for (int i = 0; i < count; ++i) names.push_back(env.unique_id("bench-parallel"));
   std::vector<std::thread> threads;
+  double cpu_before = machine_cpu_seconds();
+  auto start = Clock::now();
   // Every thread starts its clock as it is launched: within a millisecond of the others.
   for (int i = 0; i < count; ++i)
-    threads.emplace_back([&, i] { results[i] = one_pod(cri, env, "kata"); });
+    threads.emplace_back([&, i] { results[i] = one_pod(cri, env, "kata", names[i]); });
   for (std::thread& t : threads) t.join();
+  double wall = since(start);
+  double busy = machine_cpu_seconds() - cpu_before;
+  std::printf("%d pods at once: the machine's CPU was busy %.3f s of %.3f s, %.3f s per pod "
+              "(start and teardown)\n",
+              count, busy, wall * static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN)),
+              busy / count);
   double last = 0;
   for (int i = 0; i < count; ++i) {
     if (!results[i])
       return std::move(results[i]).error().context("parallel pod " + std::to_string(i));
     last = std::max(last, results[i]->start);
+    std::printf("parallel pod %d: runs after %.3f s (RunPodSandbox %.3f s)\n", i + 1,
+                results[i]->start, results[i]->sandbox);
   }
   return last;
 }
@@ -119,11 +150,12 @@ int main(int argc, char** argv) {
   if (!client) return fail(client.error().message());
   cri::CriClient& cri = **client;
 
-  std::vector<double> runc_start, kata_start, ctr_start, runc_down, kata_down;
+  std::vector<double> runc_start, kata_start, ctr_start, runc_down, kata_down, kata_cpu,
+      kata_cpu_all;
   for (int i = 0; i < a.runs; ++i) {
-    Result<PodTimes> r = one_pod(cri, **env, "runc");
+    Result<PodTimes> r = one_pod(cri, **env, "runc", (*env)->unique_id("bench-runc"));
     if (!r) return fail(r.error().message());
-    Result<PodTimes> k = one_pod(cri, **env, "kata");
+    Result<PodTimes> k = one_pod(cri, **env, "kata", (*env)->unique_id("bench-kata"));
     if (!k) return fail(k.error().message());
     Result<double> c = ctr_run(**env);
     if (!c) return fail(c.error().message());
@@ -136,6 +168,8 @@ int main(int argc, char** argv) {
     runc_down.push_back(r->teardown);
     kata_start.push_back(k->start);
     kata_down.push_back(k->teardown);
+    kata_cpu.push_back(k->cpu);
+    kata_cpu_all.push_back(k->cpu_all);
     ctr_start.push_back(*c);
   }
   constexpr int kParallel = 10;
@@ -148,6 +182,11 @@ int main(int argc, char** argv) {
   std::printf("median pod start, runc: %.3f s (teardown %.3f s)\n", runc, bench::median(runc_down));
   std::printf("median pod start, kata: %.3f s (teardown %.3f s)\n", kata, bench::median(kata_down));
   std::printf("median ctr run -d, kata: %.3f s\n", ctr);
+  double cpu = bench::median(kata_cpu);
+  std::printf("median CPU of one kata pod (whole machine): start %.3f s, start and teardown "
+              "%.3f s; %d starts on %ld cores need at least %.3f s\n",
+              cpu, bench::median(kata_cpu_all), kParallel, ::sysconf(_SC_NPROCESSORS_ONLN),
+              cpu * kParallel / static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN)));
   std::printf("%d kata pods at once: the last one runs after %.3f s\n", kParallel, *parallel);
   std::printf("ratio kata/runc pod: %.2f\n", kata / runc);
   std::printf("ratio kata pod/kata ctr run: %.2f\n", kata / ctr);
