@@ -67,6 +67,14 @@ struct ContainerSize {
 };
 ContainerSize container_size(const grpc::Spec& spec);
 
+// The pod's size as containerd (1.6 and later) puts it on the sandbox container for
+// runtimes that size a VM: the sum of the pod's limits, in the annotations below (the
+// kubelet's LinuxPodSandboxConfig.resources). 0 where absent or not a number.
+inline constexpr char kSandboxMemoryAnnotation[] = "io.kubernetes.cri.sandbox-memory";
+inline constexpr char kSandboxCpuQuotaAnnotation[] = "io.kubernetes.cri.sandbox-cpu-quota";
+inline constexpr char kSandboxCpuPeriodAnnotation[] = "io.kubernetes.cri.sandbox-cpu-period";
+ContainerSize pod_size(const grpc::Spec& spec);
+
 // True when linux.namespaces has a "pid" entry with a path: the container joins another
 // process's pid namespace, for a pod container the sandbox's (CRI's shareProcessNamespace
 // gives /proc/<pause pid>/ns/pid). The guest agent does it for

@@ -1,3 +1,5 @@
+#include <charconv>
+
 #include "oci/oci.h"
 
 namespace kata::oci {
@@ -20,6 +22,23 @@ ContainerSize container_size(const grpc::Spec& spec) {
   if (r.cpu().quota() > 0) {
     uint64_t period = r.cpu().period() > 0 ? r.cpu().period() : kDefaultCfsPeriodUs;
     size.vcpus = ceil_div(r.cpu().quota(), period);
+  }
+  return size;
+}
+
+ContainerSize pod_size(const grpc::Spec& spec) {
+  auto number = [&spec](const char* key) -> uint64_t {
+    auto it = spec.annotations().find(key);
+    if (it == spec.annotations().end()) return 0;
+    uint64_t v = 0;
+    auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    return ec == std::errc() && end == it->second.data() + it->second.size() ? v : 0;
+  };
+  ContainerSize size;
+  if (uint64_t memory = number(kSandboxMemoryAnnotation)) size.memory_mib = ceil_div(memory, kMiB);
+  if (uint64_t quota = number(kSandboxCpuQuotaAnnotation)) {
+    uint64_t period = number(kSandboxCpuPeriodAnnotation);
+    size.vcpus = ceil_div(quota, period > 0 ? period : kDefaultCfsPeriodUs);
   }
   return size;
 }

@@ -38,5 +38,25 @@ TEST(ContainerSize, AQuotaWithoutPeriodUsesTheKernelsDefaultPeriod) {
   EXPECT_EQ(container_size(with_limits(0, 300000, 0)).vcpus, 3u);
 }
 
+TEST(PodSize, FromTheSandboxSizingAnnotations) {
+  grpc::Spec spec;
+  EXPECT_EQ(pod_size(spec).memory_mib, 0u);
+  auto& a = *spec.mutable_annotations();
+  a[kSandboxMemoryAnnotation] = std::to_string((512ll << 20) + 1);
+  a[kSandboxCpuQuotaAnnotation] = "250000";
+  a[kSandboxCpuPeriodAnnotation] = "100000";
+  ContainerSize size = pod_size(spec);
+  EXPECT_EQ(size.memory_mib, 513u);
+  EXPECT_EQ(size.vcpus, 3u);
+  a[kSandboxCpuPeriodAnnotation] = "0";  // the kernel's default period
+  EXPECT_EQ(pod_size(spec).vcpus, 3u);
+  // Not numbers: as if absent.
+  a[kSandboxMemoryAnnotation] = "512Mi";
+  a[kSandboxCpuQuotaAnnotation] = "-1";
+  size = pod_size(spec);
+  EXPECT_EQ(size.memory_mib, 0u);
+  EXPECT_EQ(size.vcpus, 0u);
+}
+
 }  // namespace
 }  // namespace kata::oci

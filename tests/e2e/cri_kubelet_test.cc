@@ -4,9 +4,11 @@
 // grace period, UpdateContainerResources, OOMKilled and the security context (user,
 // groups, read-only rootfs, capabilities). Every pod leak-checked (cri_fixture.h).
 #include <gtest/gtest.h>
+#include <stdio.h>
 
 #include <chrono>
 
+#include "common/fs.h"
 #include "common/strings.h"
 #include "e2e/cri_fixture.h"
 
@@ -179,6 +181,31 @@ TEST_P(CriKubeletTest, SecurityContextIsAppliedAsUnderRunc) {
   ASSERT_TRUE(touch) << touch.error().message();
   EXPECT_NE(touch->exit_code(), 0) << "the read-only rootfs took a write";
   EXPECT_NE(touch->stderr().find("Read-only file system"), std::string::npos) << touch->stderr();
+}
+
+// The kubelet rotates a container's log by renaming it and asking for ReopenContainerLog:
+// the output goes on into a new file of the old name.
+TEST_P(CriKubeletTest, LogsAreReopenedAfterRotation) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("logs", &pod);
+  ASSERT_FALSE(pod_id.empty());
+  std::string app =
+      start_container(pod_id, pod, "app",
+                      {"sh", "-c", "i=0; while :; do echo line-$i; i=$((i+1)); sleep 0.2; done"});
+  ASSERT_NE(wait_for_log("app/0.log", "line-2").find("line-2"), std::string::npos);
+  std::string log = log_dir_ + "/app/0.log";
+  ASSERT_EQ(::rename(log.c_str(), (log + ".1").c_str()), 0);
+  v1::ReopenContainerLogRequest req;
+  req.set_container_id(app);
+  Result<v1::ReopenContainerLogResponse> reopened =
+      cri().call(&cri::CriClient::Runtime::ReopenContainerLog, "ReopenContainerLog", req);
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  std::string fresh = wait_for_log("app/0.log", " stdout F line-");
+  EXPECT_NE(fresh.find(" stdout F line-"), std::string::npos) << fresh;
+  EXPECT_EQ(fresh.find("line-0\n"), std::string::npos) << "the new file repeats the old one";
+  Result<std::string> rotated = fs::read_file(log + ".1");
+  ASSERT_TRUE(rotated);
+  EXPECT_NE(rotated->find("line-0"), std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(Handlers, CriKubeletTest, ::testing::Values("runc", "kata"),

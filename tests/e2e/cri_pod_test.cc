@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -125,6 +126,50 @@ TEST_P(CriPodTest, ContainerRestartsInItsPod) {
   EXPECT_EQ(exec(second, {"hostname"}), pod.hostname());
   EXPECT_EQ(qemu_pids(pod_id), vm);
   EXPECT_NE(wait_for_log("app/1.log", " stdout F again").find("again"), std::string::npos);
+}
+
+// The kubelet gives the pod's limits (the sum of its containers') in
+// LinuxPodSandboxConfig.resources; containerd puts them on the sandbox container as the
+// io.kubernetes.cri.sandbox-* annotations, and Kata++ sizes the VM from them at boot.
+// Under runc the containers see the node.
+TEST_P(CriPodTest, PodLimitsSizeItsVm) {
+  v1::PodSandboxConfig plain_pod, sized_pod;
+  std::string plain = run_pod("unsized", &plain_pod);
+  std::string sized = run_pod("sized", &sized_pod, [](v1::PodSandboxConfig& c) {
+    v1::LinuxContainerResources* r = c.mutable_linux()->mutable_resources();
+    r->set_memory_limit_in_bytes(256ll << 20);
+    r->set_cpu_quota(100000);
+    r->set_cpu_period(100000);
+  });
+  ASSERT_FALSE(plain.empty() || sized.empty());
+  const std::vector<std::string> probe = {"sh", "-c", "grep MemTotal /proc/meminfo; nproc"};
+  std::string a = start_container(plain, plain_pod, "probe", {"sleep", "3600"});
+  std::string b = start_container(sized, sized_pod, "probe", {"sleep", "3600"});
+  ASSERT_TRUE(cri::wait_for_state(cri(), a, v1::CONTAINER_RUNNING, 30s));
+  ASSERT_TRUE(cri::wait_for_state(cri(), b, v1::CONTAINER_RUNNING, 30s));
+  auto parse = [](const std::string& out) {
+    std::vector<std::string> words = split(out, ' '), lines = split(out, '\n');
+    return std::pair<long, long>{words.size() > 1 ? std::atol(words[1].c_str()) : 0,
+                                 lines.size() > 1 ? std::atol(lines[1].c_str()) : 0};
+  };
+  std::string plain_out = exec(a, probe), sized_out = exec(b, probe);
+  auto [plain_kb, plain_cpus] = parse(plain_out);
+  auto [sized_kb, sized_cpus] = parse(sized_out);
+  ASSERT_GT(plain_kb, 0) << plain_out;
+  ASSERT_GT(plain_cpus, 0) << plain_out;
+  if (!kata()) {
+    EXPECT_EQ(sized_kb, plain_kb) << plain_out << "\n" << sized_out;
+    EXPECT_EQ(sized_cpus, plain_cpus) << plain_out << "\n" << sized_out;
+    return;
+  }
+  // 256 MiB more guest RAM, less the kernel's page structures for it (about 1.6 %).
+  long grown_mib = (sized_kb - plain_kb) / 1024;
+  EXPECT_GE(grown_mib, 240) << plain_out << "\n" << sized_out;
+  EXPECT_LE(grown_mib, 256) << plain_out << "\n" << sized_out;
+  long host_cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  EXPECT_EQ(sized_cpus, std::min(plain_cpus + 1, std::max(plain_cpus, host_cpus)))
+      << plain_out << "\n"
+      << sized_out;
 }
 
 // shareProcessNamespace: the pod's containers see each other's processes, the pause

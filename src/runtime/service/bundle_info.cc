@@ -1,13 +1,17 @@
 #include "runtime/service/bundle_info.h"
 
+#include <algorithm>
+
 #include "oci/oci.h"
 
 namespace kata::runtime::service {
 namespace {
 
+// What the container's limits add to the VM it makes; for a pod's sandbox container the
+// pod's limits, which CRI passes in annotations (the pause container has none itself).
 VmSize extra_for(const grpc::Spec& spec) {
-  oci::ContainerSize size = oci::container_size(spec);
-  return {size.vcpus, size.memory_mib};
+  oci::ContainerSize own = oci::container_size(spec), pod = oci::pod_size(spec);
+  return {std::max(own.vcpus, pod.vcpus), std::max(own.memory_mib, pod.memory_mib)};
 }
 
 }  // namespace
