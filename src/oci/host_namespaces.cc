@@ -36,6 +36,16 @@ Status refuse_host_namespaces(const grpc::Spec& spec) {
                              "namespace ({1}): a container in a VM cannot share it",
                              ns.type, ns.asked_as));
   }
+  // The container that makes the VM has nobody in it to share a pid or ipc namespace with
+  // (--pid=container:X, ctr --with-ns pid:PATH); a pod's later containers may.
+  for (const grpc::LinuxNamespace& ns : spec.linux().namespaces()) {
+    if ((ns.type() == "pid" || ns.type() == "ipc") && !ns.path().empty()) {
+      return Error(Code::kFailedPrecondition,
+                   fmt::format("linux.namespaces `{}` entry joins `{}`: a container that makes "
+                               "its own VM cannot share another process's namespace",
+                               ns.type(), ns.path()));
+    }
+  }
   return {};
 }
 

@@ -49,5 +49,18 @@ TEST(RefuseHostNamespaces, EachMissingEntryIsRefusedByName) {
   }
 }
 
+TEST(RefuseHostNamespaces, JoiningAnotherPidOrIpcNamespaceIsRefused) {
+  for (const char* type : {"pid", "ipc"}) {
+    grpc::Spec spec = with_namespaces({"network", "pid", "ipc"});
+    for (grpc::LinuxNamespace& ns : *spec.mutable_linux()->mutable_namespaces())
+      if (ns.type() == type) ns.set_path("/proc/42/ns/" + ns.type());
+    Status refused = refuse_host_namespaces(spec);
+    ASSERT_FALSE(refused.ok()) << type;
+    EXPECT_NE(refused.error().message().find(std::string("`") + type + "` entry joins"),
+              std::string::npos)
+        << refused.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace kata::oci
