@@ -183,6 +183,29 @@ TEST_P(CriKubeletTest, SecurityContextIsAppliedAsUnderRunc) {
   EXPECT_NE(touch->stderr().find("Read-only file system"), std::string::npos) << touch->stderr();
 }
 
+// The workload is PID 1 of its namespace and installs its handler a moment after exec; a
+// StopContainer right after StartContainer returned must still reach it, every time. Many
+// rounds in one pod: the VM's boot is not what this is about (containerd_fault_test runs
+// fewer rounds, each its own VM, through `ctr run -d`).
+TEST_P(CriKubeletTest, SigtermRightAfterStartReachesTheHandlerEveryTime) {
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("sigterm", &pod);
+  ASSERT_FALSE(pod_id.empty());
+  constexpr int kRounds = 60;
+  int lost = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    std::string id = start_container(
+        pod_id, pod, "trap", {"sh", "-c", "trap 'exit 7' TERM; while :; do sleep 0.1; done"}, i);
+    ASSERT_FALSE(id.empty());
+    ASSERT_TRUE(cri().stop_container(id, 10));
+    Result<v1::ContainerStatus> st = cri().container_status(id);
+    ASSERT_TRUE(st) << st.error().message();
+    if (st->exit_code() != 7) ++lost;
+    ASSERT_TRUE(cri().remove_container(id));
+  }
+  EXPECT_EQ(lost, 0) << lost << " of " << kRounds << " SIGTERMs were lost";
+}
+
 // The kubelet rotates a container's log by renaming it and asking for ReopenContainerLog:
 // the output goes on into a new file of the old name.
 TEST_P(CriKubeletTest, LogsAreReopenedAfterRotation) {
