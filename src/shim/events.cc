@@ -3,6 +3,9 @@
 #include <google/protobuf/empty.pb.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <chrono>
+#include <thread>
+
 #include "common/log.h"
 #include "shim/address.h"
 #include "sys/unix_socket.h"
@@ -57,6 +60,11 @@ void QueuedPublisher::flush() {
   cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
 }
 
+namespace {
+// 0.2 s, 0.4 s, ... between attempts: 2 s in all before an event is dropped.
+constexpr auto kRetryPause = std::chrono::milliseconds(200);
+}  // namespace
+
 void QueuedPublisher::run() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -66,8 +74,14 @@ void QueuedPublisher::run() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    Result<void> sent = forward_(envelope);
-    if (!sent) log::warn("forward event {}: {}", envelope.topic(), sent.error().message());
+    for (int attempt = 1;; ++attempt) {
+      Result<void> sent = forward_(envelope);
+      if (sent) break;
+      log::warn("forward event {} (attempt {} of {}): {}", envelope.topic(), attempt, kAttempts,
+                sent.error().message());
+      if (attempt == kAttempts) break;
+      std::this_thread::sleep_for(kRetryPause * attempt);
+    }
     lock.lock();
     busy_ = false;
     cv_.notify_all();

@@ -50,9 +50,14 @@ using ForwardFn = std::function<Result<void>(const Envelope&)>;
 
 // Forwards events one at a time from a queue on its own thread, so that they
 // reach containerd in the order they were published (create before start
-// before exit before delete) and no RPC handler waits for containerd.
+// before exit before delete) and no RPC handler waits for containerd. An event
+// that fails is tried again, in its place, up to kAttempts times with a growing
+// pause (containerd's own shims requeue 5 times too): a containerd too busy to
+// answer in time must not lose an exit, for which CRI's StopPodSandbox waits.
 class QueuedPublisher : public EventSink {
  public:
+  static constexpr int kAttempts = 5;
+
   QueuedPublisher(std::string ns, ForwardFn forward);
   ~QueuedPublisher() override;  // forwards what is queued, then stops
   QueuedPublisher(const QueuedPublisher&) = delete;
