@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -138,9 +139,17 @@ void CriPodFixture::removed_by_test(const std::string& pod_id) {
 void CriPodFixture::TearDown() {
   if (!g_cri) return;
   for (const std::string& pod : pods_) {
-    // The kubelet's pattern: stop (again and again), then remove (again).
+    // The kubelet's pattern: stop (again and again), then remove (again). The kubelet
+    // retries a failed stop; so does this, once, saying so: the first stop of a Kata++ pod
+    // failed once in well over a hundred pods, the sandbox's SIGKILL failing with an agent
+    // connection error, and did not come back in the runs since (issue 12's note).
     for (int round = 0; round < 2; ++round) {
       Result<void> stopped = g_cri->stop_pod(pod);
+      if (!stopped && round == 0) {
+        std::printf("[ warning ] pod %s: first StopPodSandbox failed, retried: %s\n", pod.c_str(),
+                    stopped.error().message().c_str());
+        stopped = g_cri->stop_pod(pod);
+      }
       EXPECT_TRUE(stopped) << "round " << round << ": " << stopped.error().message();
     }
     for (int round = 0; round < 2; ++round) {
