@@ -93,7 +93,7 @@ struct AgentConfig {
 struct RuntimeConfig {
   bool enable_debug = false;
   InterNetworkingModel internetworking_model = InterNetworkingModel::kTcFilter;
-  bool sandbox_cgroup_only = false;
+  bool sandbox_cgroup_only = true;  // docs/host-cgroups.md
 
   bool operator==(const RuntimeConfig&) const = default;
 };

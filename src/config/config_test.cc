@@ -43,6 +43,7 @@ TEST(ConfigTest, DefaultsWhenKeysAreMissing) {
   EXPECT_TRUE(c.hypervisor.drop_capabilities);
   EXPECT_EQ(c.hypervisor.console_log_max_bytes, 1u << 20);
   EXPECT_EQ(c.agent.dial_timeout, 45u);
+  EXPECT_TRUE(c.runtime.sandbox_cgroup_only);
   EXPECT_EQ(c.agent.channel, AgentChannel::kAuto);
   EXPECT_EQ(c.runtime.internetworking_model, InterNetworkingModel::kTcFilter);
   EXPECT_TRUE(loaded->warnings.empty());
@@ -77,7 +78,7 @@ channel = "serial"
 [runtime]
 enable_debug = true
 internetworking_model = "none"
-sandbox_cgroup_only = true
+sandbox_cgroup_only = false
 )",
                              "full.toml");
   ASSERT_TRUE(loaded) << loaded.error().message();
@@ -107,7 +108,7 @@ sandbox_cgroup_only = true
   EXPECT_EQ(c.agent.channel, AgentChannel::kSerial);
   EXPECT_TRUE(c.runtime.enable_debug);
   EXPECT_EQ(c.runtime.internetworking_model, InterNetworkingModel::kNone);
-  EXPECT_TRUE(c.runtime.sandbox_cgroup_only);
+  EXPECT_FALSE(c.runtime.sandbox_cgroup_only);
   EXPECT_TRUE(loaded->warnings.empty());
 }
 
@@ -194,7 +195,7 @@ TEST(ConfigTest, TomlAndJsonRoundTrip) {
   c.hypervisor.kernel_params = "a=\"quoted\"";
   c.agent.kernel_modules = {"m1", "m2 p=1"};
   c.agent.channel = AgentChannel::kVsock;
-  c.runtime.sandbox_cgroup_only = true;
+  c.runtime.sandbox_cgroup_only = false;
   auto back = parse_config(to_toml(c), "roundtrip");
   ASSERT_TRUE(back) << back.error().message() << "\n" << to_toml(c);
   EXPECT_EQ(back->config, c);
@@ -205,7 +206,7 @@ TEST(ConfigTest, TomlAndJsonRoundTrip) {
   EXPECT_EQ(j["hypervisor"]["qemu"]["default_memory"], 2048);
   EXPECT_EQ(j["agent"]["kata"]["channel"], "vsock");
   EXPECT_EQ(j["agent"]["kata"]["kernel_modules"][1], "m2 p=1");
-  EXPECT_EQ(j["runtime"]["sandbox_cgroup_only"], true);
+  EXPECT_EQ(j["runtime"]["sandbox_cgroup_only"], false);
 }
 
 TEST(ConfigTest, ShippedDefaultFileMatchesBuiltInDefaults) {

@@ -79,6 +79,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   guest->run_dir_ = run_dir;
   guest->id_ = options.id;
   guest->network_state_ = options.network_state;
+  guest->cgroup_dirs_ = options.cgroup_dirs;
 
   hypervisor::AccelProbeOptions probe;
   probe.qemu_path = hv.path;
@@ -97,6 +98,7 @@ Result<std::unique_ptr<GuestVm>> GuestVm::boot(const config::Config& config,
   VmSize size = size_vm({vm.vcpus, vm.memory_mib}, options.extra, host_size());
   vm.vcpus = static_cast<uint32_t>(size.vcpus);
   vm.memory_mib = static_cast<uint32_t>(size.memory_mib);
+  guest->size_ = size;
   vm.vsock_guest_cid = random_guest_cid();
   if (!options.shared_dir.empty()) {
     Result<void> shared = guest->start_share(config, options.shared_dir);
@@ -288,6 +290,7 @@ void GuestVm::persist_state(SandboxStatus status) {
   state.id = id_;
   state.status = status;
   state.network = network_state_;
+  state.cgroup_dirs = cgroup_dirs_;
   state.run_dir = run_dir_;
   state.shared_dir = shared_dir_;
   auto identify = [](pid_t pid) {

@@ -59,6 +59,8 @@ struct BootOptions {
   std::optional<NetworkState> network_state = std::nullopt;
   // Added to [hypervisor.qemu] default_vcpus and default_memory, up to the host's.
   VmSize extra = {};
+  // The sandbox's host cgroup (resource/host_cgroup.h), in state.json for cleanup.
+  std::vector<std::string> cgroup_dirs = {};
   // The seam under the VM: unit tests hand in fakes (runtime/testing/fake_vmm.h).
   VmmFactory launch_vmm = launch_qemu;
   AgentDialer dial_agent = dial_ttrpc_agent;
@@ -90,6 +92,8 @@ class GuestVm {
   const hypervisor::AccelVerdict& accel() const { return accel_; }
   hypervisor::Channel channel() const { return channel_; }
   hypervisor::Machine machine() const { return machine_; }
+  // The vCPUs and guest RAM it booted with.
+  VmSize size() const { return size_; }
   const std::string& run_dir() const { return run_dir_; }
   const std::string& shared_dir() const { return shared_dir_; }
   // 0 without a share or once stopped; persist it to clean up after a crash.
@@ -151,6 +155,7 @@ class GuestVm {
   hypervisor::Machine machine_ = hypervisor::Machine::kMicrovm;
   std::string run_dir_;
   std::unique_ptr<resource::Virtiofsd> virtiofsd_;
+  VmSize size_;
   std::string shared_dir_;           // set once the share is prepared
   bool shared_dir_created_ = false;  // by us, so ours to remove
   std::chrono::milliseconds boot_to_ready_{0};
@@ -164,6 +169,7 @@ class GuestVm {
   std::mutex state_mu_;
   SandboxStatus status_ = SandboxStatus::kBooting;
   std::optional<NetworkState> network_state_;
+  std::vector<std::string> cgroup_dirs_;
   bool released_ = false;
 };
 

@@ -40,6 +40,13 @@ struct SandboxOptions {
   // What the first container's limits add to the configured VM size (oci::container_size);
   // capped at the host (runtime/vm_size.h).
   VmSize extra = {};
+  // The first container's linux.cgroupsPath: with [runtime] sandbox_cgroup_only, the
+  // sandbox's host cgroup, where the service, virtiofsd and QEMU run
+  // (resource/host_cgroup.h). "" leaves them where the service is.
+  std::string cgroups_path;
+  // The first container is a pod's sandbox (pause) container: its limits are not the
+  // workload's, and the host limits come from the containers that join it.
+  bool pod = false;
 };
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its
@@ -71,6 +78,10 @@ class Sandbox {
   // the guest and creates the container there (its init not started yet).
   // On failure nothing of the container remains.
   virtual Result<void> create_container(const ContainerConfig& config) = 0;
+  // UpdateContainer in the guest, then the sandbox's host limits recomputed with the
+  // container's new ones (runtime/host_limits.h).
+  virtual Result<void> update_container(const std::string& container_id,
+                                        const grpc::LinuxResources& resources) = 0;
   // Carries into the guest an interface that appeared in the sandbox's network
   // namespace after boot (`ctr run --cni` adds it once the task exists), on the
   // NIC provisioned at boot for it. Nothing new: ok. Called before each Start.

@@ -8,6 +8,7 @@
 #include "common/fs.h"
 #include "common/id.h"
 #include "common/log.h"
+#include "resource/host_cgroup.h"
 #include "resource/shared_dir.h"
 #include "runtime/network_leftovers.h"
 #include "runtime/sandbox.h"
@@ -58,6 +59,10 @@ Result<void> cleanup_sandbox(const SandboxOptions& options) {
   if (state) {
     KATA_TRY(end_processes(*state).context(what));
     remove_network(what, *state);
+    // Empty now that its processes are gone. Not fatal: the paths below are still ours.
+    if (Result<void> removed = resource::remove_cgroup_dirs(state->cgroup_dirs); !removed) {
+      log::warn("{}: {}", what, removed.error().message());
+    }
   } else if (state.error().code() != Code::kNotFound) {
     // Unreadable: its processes cannot be told from anyone else's, so none is touched.
     log::warn("{}: {}; no process ended", what, state.error().message());

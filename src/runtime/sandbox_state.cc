@@ -156,6 +156,14 @@ Result<SandboxState> parse(const json& j) {
   if (j.contains("network")) {
     KATA_ASSIGN_OR_RETURN(s.network, parse_network(j["network"]));
   }
+  const json& cgroups = j.value("cgroups", json::array());
+  if (!cgroups.is_array()) return bad_field("cgroups", "is not an array");
+  for (const json& dir : cgroups) {
+    if (!dir.is_string() || !dir.get<std::string>().starts_with('/')) {
+      return bad_field("cgroups", "holds something other than an absolute path");
+    }
+    s.cgroup_dirs.push_back(dir.get<std::string>());
+  }
   return s;
 }
 
@@ -177,6 +185,7 @@ std::string to_json(const SandboxState& state) {
          {"shared_dir", state.shared_dir},
          {"processes", procs}};
   if (state.network) j["network"] = network_json(*state.network);
+  if (!state.cgroup_dirs.empty()) j["cgroups"] = state.cgroup_dirs;
   return j.dump(2) + "\n";
 }
 

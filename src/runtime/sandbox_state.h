@@ -43,6 +43,8 @@ struct SandboxState {
   sys::ProcessIdentity qemu;
   sys::ProcessIdentity virtiofsd;       // leads a process group: virtiofsd forks its worker
   std::optional<NetworkState> network;  // only for a caller's namespace
+  // The sandbox's own host cgroup, one directory per hierarchy (resource/host_cgroup.h).
+  std::vector<std::string> cgroup_dirs;
 };
 
 constexpr char kSandboxStateFile[] = "state.json";

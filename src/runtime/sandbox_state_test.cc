@@ -156,5 +156,22 @@ TEST(SandboxStateTest, MalformedNetworkNamesTheField) {
   EXPECT_NE(not_object.error().message().find("`network`"), std::string::npos);
 }
 
+TEST(SandboxStateTest, HostCgroupDirectoriesReadBackAndMustBeAbsolute) {
+  SandboxState s = sample("/run/kata-containers/abc");
+  EXPECT_EQ(to_json(s).find("cgroups"), std::string::npos);
+  s.cgroup_dirs = {"/sys/fs/cgroup/memory/k8s.io/abc", "/sys/fs/cgroup/cpu/k8s.io/abc"};
+  auto read = sandbox_state_from_json(to_json(s));
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_EQ(read->cgroup_dirs, s.cgroup_dirs);
+  for (const char* bad :
+       {R"("cgroups": "x")", R"("cgroups": ["k8s.io/abc"])", R"("cgroups": [1])"}) {
+    std::string text =
+        R"({"version":1,"id":"a","status":"running","run_dir":"/r","shared_dir":"",)";
+    auto parsed = sandbox_state_from_json(text + bad + "}");
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_NE(parsed.error().message().find("`cgroups`"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace kata::runtime

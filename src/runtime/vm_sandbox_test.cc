@@ -63,6 +63,17 @@ TEST_F(VmSandboxTest, StartsInTheGuestAndShutsDownToNothing) {
   EXPECT_EQ(twice.error().code(), Code::kFailedPrecondition);
 }
 
+TEST_F(VmSandboxTest, UpdateOfAnUnknownContainerAsksNothing) {
+  start();
+  grpc::LinuxResources resources;
+  resources.mutable_memory()->set_limit(64 << 20);
+  Result<void> updated = sandbox_->update_container("nope", resources);
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().code(), Code::kNotFound);
+  EXPECT_NE(updated.error().message().find("nope"), std::string::npos);
+  EXPECT_FALSE(agent_was_asked("update_container nope"));
+}
+
 TEST_F(VmSandboxTest, SeesItsVmDie) {
   start();
   std::shared_ptr<agent_client::Agent> agent = sandbox_->agent();

@@ -14,11 +14,13 @@
 #include "common/log.h"
 #include "containerd/shim.pb.h"
 #include "runtime/sandbox.h"
+#include "runtime/sandbox_state.h"
 #include "runtime/service/bundle_info.h"
 #include "shim/address.h"
 #include "shim/bundle.h"
 #include "shim/convert.h"
 #include "shim/verbs.h"
+#include "sys/process_identity.h"
 #include "sys/unix_socket.h"
 
 namespace kata::shim {
@@ -44,14 +46,25 @@ std::optional<std::string> daemon_socket(const std::string& bundle) {
   return *path;
 }
 
+// Whether the daemon that served the bundle still runs. A sandbox's is the service its
+// state.json names, by pid and start time: not its socket, which a killed daemon's
+// zombie or a child it forked and that has not exec'd yet can hold open a moment longer.
+// A pod container has no sandbox of its own: whether anything accepts on its socket.
+bool daemon_alive(const std::string& id, const std::optional<std::string>& socket) {
+  Result<runtime::SandboxState> state =
+      runtime::read_sandbox_state(std::string(runtime::kDefaultRunRoot) + "/" + id);
+  if (state) return sys::still_running(state->service);
+  return socket && sys::connect_unix(*socket);
+}
+
 void cleanup(const ShimFlags& flags, const std::string& bundle) {
   std::optional<std::string> socket = daemon_socket(bundle);
   // containerd runs `delete` whenever its connection to a shim closes: also after a
   // Shutdown that the daemon declined because other containers of the pod remain (CRI
   // deletes an exited pause container's task while the app containers run). A daemon
-  // that still accepts is alive and owns its sandbox: nothing of it is ours to end.
-  if (socket && sys::connect_unix(*socket)) {
-    log::info("delete {}: its daemon still serves `{}`; nothing to clean up", flags.id, *socket);
+  // that still runs owns its sandbox: nothing of it is ours to end.
+  if (daemon_alive(flags.id, socket)) {
+    log::info("delete {}: its daemon still runs; nothing to clean up", flags.id);
     unmount_rootfs(bundle);
     return;
   }

@@ -56,6 +56,7 @@ std::vector<MountEntry> parse_mountinfo(std::string_view text) {
     }
     e.fstype = w[sep + 1];
     if (sep + 2 < w.size()) e.source = unescape_mount_path(w[sep + 2]);
+    if (sep + 3 < w.size()) e.super_options = w[sep + 3];
     out.push_back(std::move(e));
   }
   return out;

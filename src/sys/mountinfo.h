@@ -17,7 +17,8 @@ struct MountEntry {
   std::string options;      // field 6: the per-mount flags, "rw,nosuid,nodev,relatime"
   std::string fstype;       // after the " - " separator
   std::string source;
-  std::string propagation;  // the optional fields: "shared:12 master:3", "" = private
+  std::string super_options;  // the file system's own: "rw,memory" names a cgroup v1 hierarchy
+  std::string propagation;    // the optional fields: "shared:12 master:3", "" = private
 };
 
 // "\040" -> " ": the kernel escapes space, tab, newline and backslash in octal.

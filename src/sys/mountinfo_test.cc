@@ -26,6 +26,7 @@ TEST(Mountinfo, ParsesFieldsAndPropagation) {
   EXPECT_EQ(all[0].propagation, "");
   EXPECT_EQ(all[2].propagation, "shared:77");
   EXPECT_EQ(all[3].fstype, "overlay");
+  EXPECT_EQ(all[3].super_options, "rw,lowerdir=/l");
   EXPECT_EQ(all[5].mount_point, "/mnt/with space");
   EXPECT_EQ(all[5].root, "/sub");
   EXPECT_EQ(all[5].source, "a\\b");

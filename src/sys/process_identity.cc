@@ -67,6 +67,16 @@ Result<ProcessIdentity> identify_process(pid_t pid) {
   return ProcessIdentity{pid, start};
 }
 
+bool still_running(const ProcessIdentity& who) {
+  if (who.empty()) return false;
+  Result<std::string> stat = read_stat(who.pid);
+  if (!stat) return false;
+  Result<uint64_t> start = parse_stat_start_time(*stat);
+  size_t close = stat->rfind(')');
+  char state = close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+  return start && *start == who.start_time && state != 'Z' && state != 'X' && state != 'x';
+}
+
 Result<bool> kill_identified(const ProcessIdentity& who, bool whole_group,
                              std::chrono::milliseconds timeout) {
   const std::string what = "kill process " + std::to_string(who.pid);

@@ -33,6 +33,10 @@ Result<uint64_t> parse_stat_start_time(const std::string& stat_line);
 // The identity of the live process `pid`; NOT_FOUND when there is none.
 Result<ProcessIdentity> identify_process(pid_t pid);
 
+// Whether `who` still runs: the same process, and neither a zombie nor exiting (a
+// killed process waits as a zombie until its parent reaps it).
+bool still_running(const ProcessIdentity& who);
+
 // User + system CPU time the live process `pid` has used (fields 14 and 15).
 Result<std::chrono::milliseconds> process_cpu_time(pid_t pid);
 

@@ -1,6 +1,7 @@
 #include "sys/process_identity.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -104,6 +105,21 @@ TEST(ProcessIdentityTest, AGoneProcessIsNotAnError) {
   auto killed = kill_identified(*who, false, milliseconds(1000));
   ASSERT_TRUE(killed) << killed.error().message();
   EXPECT_FALSE(*killed);
+}
+
+TEST(ProcessIdentityTest, StillRunningIsTheSameLiveProcessNotAZombie) {
+  Process child = spawn_sleeper();
+  auto who = identify_process(child.pid());
+  ASSERT_TRUE(who);
+  EXPECT_TRUE(still_running(*who));
+  EXPECT_FALSE(still_running({who->pid, who->start_time + 1}));
+  ASSERT_EQ(::kill(child.pid(), SIGKILL), 0);
+  // Not reaped yet: a zombie, which /proc still lists with the same start time.
+  for (int i = 0; i < 100 && still_running(*who); ++i) ::usleep(10000);
+  EXPECT_FALSE(still_running(*who));
+  EXPECT_TRUE(identify_process(child.pid())) << "the zombie is still listed";
+  ASSERT_TRUE(child.wait_for(milliseconds(5000)));
+  EXPECT_FALSE(still_running(*who));
 }
 
 TEST(ProcessIdentityTest, WholeGroupTakesTheLeadersChildrenToo) {

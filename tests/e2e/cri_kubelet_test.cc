@@ -3,14 +3,23 @@
 // observations: ExecSync (output, exit code, timeout), ContainerStats, StopContainer's
 // grace period, UpdateContainerResources, OOMKilled and the security context (user,
 // groups, read-only rootfs, capabilities). Every pod leak-checked (cri_fixture.h).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <stdio.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/fs.h"
 #include "common/strings.h"
 #include "e2e/cri_fixture.h"
+#include "e2e/leak_check.h"
+#include "sys/proc_scan.h"
 
 namespace kata::e2e {
 namespace {
@@ -19,6 +28,50 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 using CriKubeletTest = CriPodFixture;
+
+// The cgroup of `pid` in the v1 hierarchy holding `controller` ("" if none).
+std::string cgroup_of(pid_t pid, const std::string& controller) {
+  Result<std::string> text = fs::read_file("/proc/" + std::to_string(pid) + "/cgroup");
+  for (const std::string& line : text ? split(*text, '\n') : std::vector<std::string>{}) {
+    std::vector<std::string> f = split(line, ':', false);
+    std::vector<std::string> names = f.size() == 3 ? split(f[1], ',') : std::vector<std::string>{};
+    if (std::find(names.begin(), names.end(), controller) != names.end()) return f[2];
+  }
+  return "";
+}
+
+std::string read_trimmed(const std::string& path) {
+  Result<std::string> text = fs::read_file(path);
+  return text ? std::string(trim(*text)) : "unreadable: " + text.error().message();
+}
+
+// The host processes that run pod `pod_id`, by what they are: under runc its pause
+// process (from the verbose status), under Kata++ the shim, virtiofsd (two: it forks a
+// worker) and QEMU.
+std::map<pid_t, std::string> host_pids(cri::CriClient& cri, const std::string& pod_id, bool kata) {
+  std::map<pid_t, std::string> pids;
+  if (kata) {
+    for (const sys::ProcessMention& p : sys::processes_mentioning(pod_id)) {
+      if (!mentions_id(p.cmdline, pod_id)) continue;
+      // The first that matches: QEMU's command line names virtiofsd's socket too.
+      for (const char* name : {"qemu-system", "virtiofsd", "containerd-shim-kata-v2"}) {
+        if (p.cmdline.find(name) == std::string::npos) continue;
+        pids[p.pid] = name;
+        break;
+      }
+    }
+    return pids;
+  }
+  v1::PodSandboxStatusRequest req;
+  req.set_pod_sandbox_id(pod_id);
+  req.set_verbose(true);
+  Result<v1::PodSandboxStatusResponse> status =
+      cri.call(&cri::CriClient::Runtime::PodSandboxStatus, "PodSandboxStatus", req);
+  if (!status || !status->info().count("info")) return pids;
+  nlohmann::json info = nlohmann::json::parse(status->info().at("info"), nullptr, false);
+  if (!info.is_discarded() && info.value("pid", 0) > 0) pids[info.value("pid", 0)] = "pause";
+  return pids;
+}
 
 TEST_P(CriKubeletTest, ExecSyncReturnsOutputExitCodeAndHonoursItsTimeout) {
   v1::PodSandboxConfig pod;
@@ -153,6 +206,74 @@ TEST_P(CriKubeletTest, UpdateContainerResourcesReachesTheContainersCgroup) {
   Result<v1::ContainerStatus> st = cri().container_status(app);
   ASSERT_TRUE(st);
   EXPECT_EQ(st->resources().linux().memory_limit_in_bytes(), 96 << 20);
+}
+
+// Kata's sandbox_cgroup_only: the pod's processes on the host live in the pod's cgroup, as
+// runc's pause does, and the pod's limits bound them there too. The hierarchy below a
+// cgroup_parent of the test's own stands for the kubelet's /kubepods/pod<uid>.
+TEST_P(CriKubeletTest, PodsHostProcessesLiveInThePodCgroupAndFollowItsLimits) {
+  const std::string parent = "/kata-e2e-" + std::to_string(::getpid()) + "-" + handler_;
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("hostcg", &pod, [&](v1::PodSandboxConfig& c) {
+    c.mutable_linux()->set_cgroup_parent(parent);
+  });
+  ASSERT_FALSE(pod_id.empty());
+  const std::string pod_cgroup = parent + "/" + pod_id;
+  std::map<pid_t, std::string> pids = host_pids(cri(), pod_id, kata());
+  std::set<std::string> kinds;
+  for (const auto& [pid, kind] : pids) {
+    kinds.insert(kind);
+    for (const char* controller : {"memory", "cpu", "cpuset", "pids"})
+      EXPECT_EQ(cgroup_of(pid, controller), pod_cgroup) << kind << " " << pid << ", " << controller;
+  }
+  EXPECT_EQ(kinds.size(), kata() ? 3u : 1u)
+      << "the shim, virtiofsd and QEMU, or runc's pause; found "
+      << fmt::format("{}", fmt::join(kinds, ", "));
+
+  std::string app =
+      start_container(pod_id, pod, "app", {"sleep", "3600"}, 0, [](v1::ContainerConfig& c) {
+        c.mutable_linux()->mutable_resources()->set_cpu_period(100000);
+        c.mutable_linux()->mutable_resources()->set_cpu_quota(50000);
+        c.mutable_linux()->mutable_resources()->set_memory_limit_in_bytes(64 << 20);
+      });
+  ASSERT_TRUE(cri::wait_for_state(cri(), app, v1::CONTAINER_RUNNING, 30s));
+  // Where the app's processes are bounded on the host: runc's container cgroup, or the
+  // pod cgroup that holds the VM.
+  const std::string bound = "/sys/fs/cgroup/%s" + (kata() ? pod_cgroup : parent + "/" + app);
+  auto file = [&](const char* hierarchy, const char* name) {
+    std::string path = bound;
+    path.replace(path.find("%s"), 2, hierarchy);
+    return read_trimmed(path + "/" + name);
+  };
+  EXPECT_EQ(file("cpu", "cpu.cfs_quota_us"), "50000");
+  const int64_t unlimited = 0x7ffffffffffff000;
+  int64_t memory = std::stoll(file("memory", "memory.limit_in_bytes"));
+  EXPECT_GE(memory, 64 << 20);
+  EXPECT_LT(memory, unlimited) << "the host side of the pod has no memory limit";
+
+  v1::UpdateContainerResourcesRequest req;
+  req.set_container_id(app);
+  req.mutable_linux()->set_cpu_period(100000);
+  req.mutable_linux()->set_cpu_quota(20000);
+  req.mutable_linux()->set_memory_limit_in_bytes(int64_t{8} << 30);
+  Result<v1::UpdateContainerResourcesResponse> updated = cri().call(
+      &cri::CriClient::Runtime::UpdateContainerResources, "UpdateContainerResources", req);
+  ASSERT_TRUE(updated) << updated.error().message();
+  EXPECT_EQ(file("cpu", "cpu.cfs_quota_us"), "20000");
+  memory = std::stoll(file("memory", "memory.limit_in_bytes"));
+  EXPECT_GE(memory, int64_t{8} << 30);
+  EXPECT_LT(memory, unlimited);
+
+  // Removed with the pod (the leak check looks for any cgroup named after it); the
+  // parent stays, as the kubelet's would, and is the test's to remove.
+  ASSERT_TRUE(cri().stop_pod(pod_id));
+  ASSERT_TRUE(cri().remove_pod(pod_id));
+  removed_by_test(pod_id);
+  for (const char* hierarchy : {"memory", "cpu", "cpuset", "pids"}) {
+    std::string dir = std::string("/sys/fs/cgroup/") + hierarchy + parent;
+    EXPECT_FALSE(fs::exists(dir + "/" + pod_id)) << dir << "/" + pod_id;
+    EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << " holds more than the pod's cgroup";
+  }
 }
 
 TEST_P(CriKubeletTest, SecurityContextIsAppliedAsUnderRunc) {

@@ -53,6 +53,21 @@ void check_sockets(const std::string& id, const std::string& address, const std:
   }
 }
 
+// A cgroup named after the sandbox, up to 4 levels below a hierarchy's root
+// (/sys/fs/cgroup/memory/k8s.io/<id>, .../kubepods/burstable/pod<uid>/<id>).
+void check_cgroups(const std::string& id, LeakReport& report) {
+  namespace sfs = std::filesystem;
+  std::error_code ec;
+  for (const sfs::directory_entry& hierarchy : sfs::directory_iterator("/sys/fs/cgroup", ec)) {
+    sfs::recursive_directory_iterator it(hierarchy.path(), ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      if (!it->is_directory(ec)) continue;
+      if (it->path().filename() == id) report.leaks.push_back("cgroup: " + it->path().string());
+      if (it.depth() >= 3) it.disable_recursion_pending();
+    }
+  }
+}
+
 }  // namespace
 
 bool mentions_id(std::string_view text, std::string_view id) {
@@ -102,6 +117,7 @@ LeakReport check_sandbox_leaks(const std::string& id, const std::string& contain
     if (fs::exists(dir)) report.leaks.push_back("directory: " + dir);
   }
   check_sockets(id, containerd_address, ns, sockets_before, report);
+  check_cgroups(id, report);
   return report;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // What a Kata++ sandbox may leave on the host, checked after each e2e test:
-// processes (QEMU, virtiofsd, shim), mounts, state directories and shim
-// sockets. Every check is a read of /proc or of a directory, nothing more.
+// processes (QEMU, virtiofsd, shim), mounts, state directories, shim
+// sockets and host cgroups. Every check is a read of /proc or of a directory, nothing more.
 
 #include <chrono>
 #include <set>
@@ -33,8 +33,9 @@ bool mentions_id(std::string_view text, std::string_view id);
 
 // Everything of sandbox `id` still present: a process whose command line mentions it,
 // a mount whose mountinfo line mentions it (both as mentions_id() reads them),
-// /run/kata-containers/<id>, /run/kata-containers/shared/sandboxes/<id>, its shim socket, and any
-// socket in /run/containerd/s that appeared since `sockets_before` and that nobody listens on.
+// /run/kata-containers/<id>, /run/kata-containers/shared/sandboxes/<id>, its shim socket, any
+// socket in /run/containerd/s that appeared since `sockets_before` and that nobody listens on,
+// and a cgroup named `id` (the sandbox's host cgroup, or runc's container cgroup).
 LeakReport check_sandbox_leaks(const std::string& id, const std::string& containerd_address,
                                const std::string& ns, const std::set<std::string>& sockets_before);
 

@@ -22,6 +22,7 @@ Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
   BundleInfo info;
   info.hostname = spec.hostname();
   info.sandbox_id = pod.sandbox_id;
+  info.cgroups_path = spec.linux().cgroupspath();
   for (const grpc::LinuxNamespace& ns : spec.linux().namespaces()) {
     if (ns.type() == "network") info.network_namespace = ns.path();
   }

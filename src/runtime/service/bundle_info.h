@@ -26,6 +26,8 @@ struct BundleInfo {
   Status own_namespaces;
   // kSingle and kPodSandbox: what the container's limits add to the VM it makes.
   VmSize extra;
+  // linux.cgroupsPath: for kSingle and kPodSandbox, the sandbox's host cgroup.
+  std::string cgroups_path;
 };
 
 // From `<bundle_dir>/config.json` (src/oci: the CRI, CRI-O and dockershim

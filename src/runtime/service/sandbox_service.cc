@@ -133,6 +133,8 @@ Result<void> SandboxService::ensure_sandbox(const ContainerConfig& config) {
   options.run_root = deps_.run_root;
   options.network_namespace = info.network_namespace;
   options.extra = info.extra;
+  options.cgroups_path = info.cgroups_path;
+  options.pod = info.kind == ContainerKind::kPodSandbox;
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, deps_.start_sandbox(options));
   {
     std::lock_guard lock(mu_);

@@ -36,11 +36,10 @@ Result<void> SandboxService::resume(const std::string& id) {
 }
 
 Result<void> SandboxService::update(const std::string& id, const grpc::LinuxResources& resources) {
-  KATA_ASSIGN_OR_RETURN(std::shared_ptr<agent_client::Agent> agent, container_agent(id));
-  grpc::UpdateContainerRequest update;
-  update.set_container_id(id);
-  *update.mutable_resources() = resources;
-  return agent->update_container(update).context("update " + id);
+  // With Create and Delete: each changes the sandbox's host limits (runtime/host_limits.h).
+  std::lock_guard lifecycle(lifecycle_mu_);
+  KATA_TRY(container_agent(id));  // the container exists and its VM runs
+  return sandbox_->update_container(id, resources).context("update " + id);
 }
 
 Result<grpc::StatsContainerResponse> SandboxService::stats(const std::string& id) {

@@ -76,6 +76,13 @@ class FakeSandbox : public Sandbox {
     req.set_container_id(config.id);
     return agent_->create_container(req);
   }
+  Result<void> update_container(const std::string& container_id,
+                                const grpc::LinuxResources& resources) override {
+    grpc::UpdateContainerRequest req;
+    req.set_container_id(container_id);
+    *req.mutable_resources() = resources;
+    return agent_->update_container(req);
+  }
   Result<void> attach_late_network() override {
     std::lock_guard lock(state_->mu);
     ++state_->attach_late_network_calls;
