@@ -74,6 +74,10 @@ struct HypervisorConfig {
   bool drop_capabilities = true;
   // Ours: the guest console on the host, console.log and console.log.1 together.
   uint64_t console_log_max_bytes = kDefaultConsoleLogMaxBytes;
+  // Kata's key: the io.katacontainers.config.hypervisor.<key> annotations a sandbox may
+  // set, as regular expressions over <key> (runtime/sandbox_annotations.h). Kata's
+  // default enables other keys; ours only the VM's size, which names no host path.
+  std::vector<std::string> enable_annotations = {"default_vcpus", "default_memory"};
 
   bool operator==(const HypervisorConfig&) const = default;
 };

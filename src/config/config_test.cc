@@ -44,6 +44,8 @@ TEST(ConfigTest, DefaultsWhenKeysAreMissing) {
   EXPECT_EQ(c.hypervisor.console_log_max_bytes, 1u << 20);
   EXPECT_EQ(c.agent.dial_timeout, 45u);
   EXPECT_TRUE(c.runtime.sandbox_cgroup_only);
+  EXPECT_EQ(c.hypervisor.enable_annotations,
+            (std::vector<std::string>{"default_vcpus", "default_memory"}));
   EXPECT_EQ(c.agent.channel, AgentChannel::kAuto);
   EXPECT_EQ(c.runtime.internetworking_model, InterNetworkingModel::kTcFilter);
   EXPECT_TRUE(loaded->warnings.empty());
@@ -150,6 +152,9 @@ TEST(ConfigTest, ErrorsNameFileLineAndKey) {
       {"console cap too small", "[hypervisor.qemu]\nconsole_log_max_bytes = 100\n",
        "parse `c.toml`: [hypervisor.qemu]: `console_log_max_bytes` below the minimum of 8192 "
        "bytes"},
+      {"annotation pattern", "[hypervisor.qemu]\nenable_annotations = [\"default_(\"]\n",
+       "parse `c.toml`: [hypervisor.qemu]: `enable_annotations`: `default_(` is not a regular "
+       "expression"},
       {"image and initrd", "[hypervisor.qemu]\nimage = \"/a\"\ninitrd = \"/b\"\n",
        "parse `c.toml`: [hypervisor.qemu]: set either `image` or `initrd`, not both"},
   };

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <limits>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -184,6 +185,16 @@ Result<void> read_hypervisor(Section& s, HypervisorConfig& h) {
   KATA_ASSIGN_OR_RETURN(h.drop_capabilities, s.boolean("drop_capabilities", h.drop_capabilities));
   KATA_ASSIGN_OR_RETURN(h.console_log_max_bytes,
                         s.count("console_log_max_bytes", h.console_log_max_bytes));
+  KATA_ASSIGN_OR_RETURN(h.enable_annotations,
+                        s.strings("enable_annotations", h.enable_annotations));
+  for (const std::string& pattern : h.enable_annotations) {
+    try {
+      std::regex compiled(pattern);
+    } catch (const std::regex_error&) {
+      return s.section_error(
+          fmt::format("`enable_annotations`: `{}` is not a regular expression", pattern));
+    }
+  }
   if (h.console_log_max_bytes < kMinConsoleLogMaxBytes) {
     return s.section_error(fmt::format("`console_log_max_bytes` below the minimum of {} bytes",
                                        kMinConsoleLogMaxBytes));
@@ -271,6 +282,8 @@ toml::table to_table(const Config& c) {
   for (const std::string& m : c.agent.kernel_modules) modules.push_back(m);
   toml::array virtiofsd_args;
   for (const std::string& a : h.virtio_fs_extra_args) virtiofsd_args.push_back(a);
+  toml::array annotations;
+  for (const std::string& a : h.enable_annotations) annotations.push_back(a);
   toml::table qemu{
       {"path", h.path},
       {"kernel", h.kernel},
@@ -291,6 +304,7 @@ toml::table to_table(const Config& c) {
       {"seccompsandbox", h.seccompsandbox},
       {"drop_capabilities", h.drop_capabilities},
       {"console_log_max_bytes", static_cast<int64_t>(h.console_log_max_bytes)},
+      {"enable_annotations", std::move(annotations)},
   };
   toml::table agent{
       {"enable_debug", c.agent.enable_debug},

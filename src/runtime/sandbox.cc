@@ -14,6 +14,7 @@
 #include "resource/rootfs.h"
 #include "resource/shared_dir.h"
 #include "runtime/host_limits.h"
+#include "runtime/sandbox_annotations.h"
 #include "runtime/sandbox_network.h"
 #include "runtime/spec_share.h"
 #include "runtime/vm_sandbox.h"
@@ -243,10 +244,13 @@ Result<std::optional<resource::HostCgroup>> enter_host_cgroup(const config::Conf
 
 }  // namespace
 
-Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& config,
+Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& configured,
                                                const SandboxOptions& options) {
   const std::string what = "start sandbox " + options.id;
   KATA_TRY(validate_id(options.id).context(what));
+  KATA_ASSIGN_OR_RETURN(
+      config::Config config,
+      apply_sandbox_annotations(configured, options.hypervisor_annotations).context(what));
   KATA_ASSIGN_OR_RETURN(std::optional<resource::HostCgroup> cgroup,
                         enter_host_cgroup(config, options).context(what));
   auto leave_cgroup = [&cgroup] {

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,8 @@ struct SandboxOptions {
   // The first container is a pod's sandbox (pause) container: its limits are not the
   // workload's, and the host limits come from the containers that join it.
   bool pod = false;
+  // Its io.katacontainers.config.hypervisor.* annotations (runtime/sandbox_annotations.h).
+  std::map<std::string, std::string> hypervisor_annotations;
 };
 
 // One running sandbox: the VM, its agent, its virtio-fs share and its

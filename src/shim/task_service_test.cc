@@ -324,6 +324,54 @@ TEST_F(TaskServiceTest, SigkillTheAgentCannotDeliverEndsTheVm) {
   EXPECT_TRUE(remove("c1"));
 }
 
+TEST_F(TaskServiceTest, SigkillOfAPodsLastLiveInitTheAgentCannotDeliverEndsTheVm) {
+  // StopPodSandbox: the app containers are killed first, then the sandbox container.
+  std::string sandbox = testing::make_bundle(dir_.path(), "pod",
+                                             R"("io.kubernetes.cri.container-type":"sandbox",)"
+                                             R"("io.kubernetes.cri.sandbox-id":"pod")");
+  std::string member = testing::make_bundle(dir_.path(), "app",
+                                            R"("io.kubernetes.cri.container-type":"container",)"
+                                            R"("io.kubernetes.cri.sandbox-id":"pod")");
+  ASSERT_TRUE(service_->create(create_req("pod", sandbox)));
+  ASSERT_TRUE(service_->create(create_req("app", member)));
+  for (const char* id : {"pod", "app"}) {
+    task::StartRequest start;
+    start.set_id(id);
+    ASSERT_TRUE(service_->start(start));
+  }
+  agent_->fail_signal = Code::kUnavailable;
+  task::KillRequest kill;
+  kill.set_id("pod");
+  kill.set_signal(SIGKILL);
+  EXPECT_FALSE(service_->kill(kill)) << "the app still runs in the VM: not the VM to end";
+  EXPECT_TRUE(state_->end_vm_calls.empty());
+  agent_->fail_signal = Code::kOk;
+  kill.set_id("app");
+  ASSERT_TRUE(service_->kill(kill));
+  EXPECT_EQ(wait("app"), 137u);
+  agent_->fail_signal = Code::kUnavailable;
+  kill.set_id("pod");
+  ASSERT_TRUE(service_->kill(kill));
+  EXPECT_EQ(state_->end_vm_calls.size(), 1u);
+  EXPECT_EQ(wait("pod"), 137u);
+}
+
+TEST_F(TaskServiceTest, SigkillWhoseVmWentDuringTheCallIsKept) {
+  create_and_start();
+  agent_->fail_signal = Code::kUnavailable;
+  {
+    std::lock_guard lock(state_->mu);
+    state_->vm_running = false;  // the VM died while the call was out
+  }
+  task::KillRequest kill;
+  kill.set_id("c1");
+  kill.set_signal(SIGKILL);
+  ASSERT_TRUE(service_->kill(kill));
+  EXPECT_TRUE(state_->end_vm_calls.empty()) << "nothing left to end";
+  kill.set_signal(SIGTERM);
+  EXPECT_FALSE(service_->kill(kill)) << "only SIGKILL promises an end";
+}
+
 TEST_F(TaskServiceTest, DeleteTheAgentCannotServeEndsTheVm) {
   create_and_start();
   state_->fail_remove_container = true;

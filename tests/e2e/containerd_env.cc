@@ -217,6 +217,13 @@ void ContainerdEnv::stop() {
   // The runc shim keeps its state under /run/containerd/runc/<namespace>; an empty one
   // is ours to remove. Shared parents (/run/containerd/s, fifo) stay.
   ::rmdir(("/run/containerd/runc/" + ns_).c_str());
+  // So do runc and the Kata++ shim with the cgroup parent /<namespace> that ctr's specs
+  // name (/<namespace>/<id>). k8s.io's is shared by every CRI test binary: it stays.
+  if (ns_ != "k8s.io") {
+    std::error_code ec;
+    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+      ::rmdir((hierarchy.path().string() + "/" + ns_).c_str());
+  }
   // The bridge plugin made the pods' bridge in the host's namespace; nothing else deletes it.
   if (!cri_bridge_.empty())
     (void)sys::run_capture({.argv = {"ip", "link", "del", cri_bridge_}}, 10s);

@@ -172,6 +172,44 @@ TEST_P(CriPodTest, PodLimitsSizeItsVm) {
       << sized_out;
 }
 
+// Kata's sizing annotations, passed by containerd's pod_annotations: the VM gets the
+// pod's default_memory; an annotation [hypervisor.qemu] enable_annotations does not allow
+// (one naming a host program) fails RunPodSandbox by name. runc has no use for either.
+TEST_P(CriPodTest, KataAnnotationsSizeThePodsVmOnlyWhenEnabled) {
+  const std::string prefix = "io.katacontainers.config.hypervisor.";
+  v1::PodSandboxConfig pod;
+  std::string pod_id = run_pod("annotated", &pod, [&](v1::PodSandboxConfig& c) {
+    (*c.mutable_annotations())[prefix + "default_memory"] = "1024";
+  });
+  ASSERT_FALSE(pod_id.empty());
+  std::string probe = start_container(pod_id, pod, "probe", {"sleep", "3600"});
+  ASSERT_TRUE(cri::wait_for_state(cri(), probe, v1::CONTAINER_RUNNING, 30s));
+  std::string out = exec(probe, {"sh", "-c", "grep MemTotal /proc/meminfo"});
+  std::vector<std::string> words = split(out, ' ');
+  long mib = words.size() > 1 ? std::atol(words[1].c_str()) / 1024 : 0;
+  if (kata()) {
+    // 1024 MiB less what the guest kernel keeps for itself.
+    EXPECT_GT(mib, 900) << out;
+    EXPECT_LE(mib, 1024) << out;
+  } else {
+    EXPECT_GT(mib, 1024) << "runc's container sees the host: " << out;
+  }
+
+  v1::PodSandboxConfig hostile = cri::pod_config(env().unique_id("hostile-" + handler_), log_dir_);
+  (*hostile.mutable_annotations())[prefix + "path"] = "/bin/sh";
+  Result<std::string> refused = cri().run_pod(hostile, handler_);
+  if (kata()) {
+    ASSERT_FALSE(refused) << "a pod chose the host program QEMU runs as";
+    EXPECT_NE(refused.error().message().find(prefix + "path"), std::string::npos)
+        << refused.error().message();
+    EXPECT_NE(refused.error().message().find("enable_annotations"), std::string::npos)
+        << refused.error().message();
+  } else {
+    ASSERT_TRUE(refused) << refused.error().message();
+    pods_.push_back(*refused);
+  }
+}
+
 // shareProcessNamespace: the pod's containers see each other's processes, the pause
 // process as PID 1; without it each sees only its own.
 TEST_P(CriPodTest, SharedProcessNamespaceShowsThePodsProcesses) {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "common/strings.h"
 #include "oci/oci.h"
+#include "runtime/sandbox_annotations.h"
 
 namespace kata::runtime::service {
 namespace {
@@ -23,6 +25,9 @@ Result<BundleInfo> read_bundle_info(const std::string& bundle_dir) {
   info.hostname = spec.hostname();
   info.sandbox_id = pod.sandbox_id;
   info.cgroups_path = spec.linux().cgroupspath();
+  for (const auto& [name, value] : spec.annotations()) {
+    if (starts_with(name, kHypervisorAnnotationPrefix)) info.hypervisor_annotations[name] = value;
+  }
   for (const grpc::LinuxNamespace& ns : spec.linux().namespaces()) {
     if (ns.type() == "network") info.network_namespace = ns.path();
   }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "common/result.h"
@@ -28,6 +29,8 @@ struct BundleInfo {
   VmSize extra;
   // linux.cgroupsPath: for kSingle and kPodSandbox, the sandbox's host cgroup.
   std::string cgroups_path;
+  // kSingle and kPodSandbox: Kata's io.katacontainers.config.hypervisor.* annotations.
+  std::map<std::string, std::string> hypervisor_annotations;
 };
 
 // From `<bundle_dir>/config.json` (src/oci: the CRI, CRI-O and dockershim

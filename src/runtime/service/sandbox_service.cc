@@ -134,6 +134,7 @@ Result<void> SandboxService::ensure_sandbox(const ContainerConfig& config) {
   options.network_namespace = info.network_namespace;
   options.extra = info.extra;
   options.cgroups_path = info.cgroups_path;
+  options.hypervisor_annotations = std::move(info.hypervisor_annotations);
   options.pod = info.kind == ContainerKind::kPodSandbox;
   KATA_ASSIGN_OR_RETURN(std::unique_ptr<Sandbox> sandbox, deps_.start_sandbox(options));
   {

@@ -1,6 +1,8 @@
 // The calls on a created container's processes: Exec, State, Wait, Kill and stdio.
 #include <signal.h>
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "runtime/service/sandbox_service.h"
 
@@ -102,11 +104,23 @@ Result<void> SandboxService::kill(const std::string& id, const std::string& exec
     }
     KATA_ASSIGN_OR_RETURN(agent, agent_locked());
     sandbox = sandbox_;
-    sole_init = process->exec_id.empty() && containers_.size() == 1;
+    // The only live init in the VM: the others' have exited (a pod being stopped kills
+    // its app containers before its sandbox container).
+    sole_init = process->exec_id.empty() &&
+                std::all_of(containers_.begin(), containers_.end(), [&](const auto& entry) {
+                  return entry.first == id || entry.second.init->exited();
+                });
   }
   // The agent's empty exec id means every process of the container.
   Result<void> sent = agent->signal_process(id, all ? "" : exec_id, signal);
   if (sent) return {};
+  // The VM went while the call was out (killed, crashed, hung and ended): the process
+  // went with it, and its exit is recorded with the VM's death.
+  if (signal == SIGKILL && !sandbox->vm_running()) {
+    log::warn("kill {}: {}; its VM is gone, and the process with it", process->public_id(),
+              sent.error().message());
+    return {};
+  }
   // SIGKILL is a promise. When the agent cannot keep it (its threads taken by a
   // fork bomb, hung) and the VM holds nothing else, ending the VM keeps it.
   if (signal == SIGKILL && sole_init && sandbox->vm_running()) {
