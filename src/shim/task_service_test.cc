@@ -72,6 +72,17 @@ class TaskServiceTest : public ::testing::Test {
     req.set_bundle(bundle);
     return req;
   }
+  // The bundles of CRI pod "pod": its sandbox container's, and app container "app"'s.
+  std::string pod_sandbox_bundle() {
+    return testing::make_bundle(dir_.path(), "pod",
+                                R"("io.kubernetes.cri.container-type":"sandbox",)"
+                                R"("io.kubernetes.cri.sandbox-id":"pod")");
+  }
+  std::string pod_member_bundle() {
+    return testing::make_bundle(dir_.path(), "app",
+                                R"("io.kubernetes.cri.container-type":"container",)"
+                                R"("io.kubernetes.cri.sandbox-id":"pod")");
+  }
   void create_and_start(const std::string& id = "c1") {
     ASSERT_TRUE(service_->create(create_req(id, bundle_)));
     task::StartRequest start;
@@ -326,12 +337,8 @@ TEST_F(TaskServiceTest, SigkillTheAgentCannotDeliverEndsTheVm) {
 
 TEST_F(TaskServiceTest, SigkillOfAPodsLastLiveInitTheAgentCannotDeliverEndsTheVm) {
   // StopPodSandbox: the app containers are killed first, then the sandbox container.
-  std::string sandbox = testing::make_bundle(dir_.path(), "pod",
-                                             R"("io.kubernetes.cri.container-type":"sandbox",)"
-                                             R"("io.kubernetes.cri.sandbox-id":"pod")");
-  std::string member = testing::make_bundle(dir_.path(), "app",
-                                            R"("io.kubernetes.cri.container-type":"container",)"
-                                            R"("io.kubernetes.cri.sandbox-id":"pod")");
+  std::string sandbox = pod_sandbox_bundle();
+  std::string member = pod_member_bundle();
   ASSERT_TRUE(service_->create(create_req("pod", sandbox)));
   ASSERT_TRUE(service_->create(create_req("app", member)));
   for (const char* id : {"pod", "app"}) {
@@ -446,12 +453,8 @@ TEST_F(TaskServiceTest, CallsRacingDeleteGetAnAnswer) {
 }
 
 TEST_F(TaskServiceTest, PodContainersShareTheSandboxVm) {
-  std::string sandbox = testing::make_bundle(dir_.path(), "pod",
-                                             R"("io.kubernetes.cri.container-type":"sandbox",)"
-                                             R"("io.kubernetes.cri.sandbox-id":"pod")");
-  std::string member = testing::make_bundle(dir_.path(), "app",
-                                            R"("io.kubernetes.cri.container-type":"container",)"
-                                            R"("io.kubernetes.cri.sandbox-id":"pod")");
+  std::string sandbox = pod_sandbox_bundle();
+  std::string member = pod_member_bundle();
   ASSERT_TRUE(service_->create(create_req("pod", sandbox)));
   Result<task::CreateTaskResponse> app = service_->create(create_req("app", member));
   ASSERT_TRUE(app) << app.error().message();
@@ -467,9 +470,7 @@ TEST_F(TaskServiceTest, PodContainersShareTheSandboxVm) {
 }
 
 TEST_F(TaskServiceTest, PodContainerWithoutItsSandboxFails) {
-  std::string member = testing::make_bundle(dir_.path(), "app",
-                                            R"("io.kubernetes.cri.container-type":"container",)"
-                                            R"("io.kubernetes.cri.sandbox-id":"pod")");
+  std::string member = pod_member_bundle();
   EXPECT_EQ(service_->create(create_req("app", member)).error().code(), Code::kFailedPrecondition);
   EXPECT_TRUE(state_->started.empty());
 }
