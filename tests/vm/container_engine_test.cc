@@ -700,6 +700,8 @@ TEST_F(ContainerEnginePodTest, ContainersShareTheSandboxsIpcAndUtsAndOnRequestIt
   EXPECT_EQ(exec_in("app-own-pids", "ls /dev/mqueue"), "pod-queue\n");
   EXPECT_EQ(exec_in("app-shares-pids", "ls /dev/mqueue"), "pod-queue\n");
   EXPECT_EQ(exec_in("app-own-pids", "cat /proc/sys/kernel/shm_rmid_forced"), "1\n");
+  // oops=panic on the kernel command line: an oops ends the VM rather than half of it.
+  EXPECT_EQ(exec_in("app-own-pids", "cat /proc/sys/kernel/panic_on_oops"), "1\n");
 
   // The sandbox container's processes, seen from the app containers.
   std::string shared = exec_in("app-shares-pids", "ps");

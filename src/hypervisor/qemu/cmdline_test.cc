@@ -268,24 +268,26 @@ TEST(KernelParamsTest, Table) {
     std::string want;
   } cases[] = {
       {{.machine = Machine::kMicrovm, .accel = Accel::kTcg, .tsc_khz = 2499998},
-       "console=ttyS0 quiet panic=-1 tsc_early_khz=2499998 tsc=reliable agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 oops=panic tsc_early_khz=2499998 tsc=reliable "
+       "agent.channel=serial"},
       {{.machine = Machine::kMicrovm, .accel = Accel::kKvm, .tsc_khz = 2499998},
-       "console=ttyS0 quiet panic=-1 agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 oops=panic agent.channel=serial"},
       {{.machine = Machine::kQ35, .accel = Accel::kTcg, .tsc_khz = 2499998},
-       "console=ttyS0 quiet panic=-1 tsc=reliable agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 oops=panic tsc=reliable agent.channel=serial"},
       {{.machine = Machine::kMicrovm, .accel = Accel::kTcg, .tsc_khz = 0},
-       "console=ttyS0 quiet panic=-1 tsc=reliable agent.channel=serial"},
+       "console=ttyS0 quiet panic=-1 oops=panic tsc=reliable agent.channel=serial"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .channel = Channel::kVsock},
-       "console=ttyS0 quiet panic=-1 agent.channel=vsock"},
+       "console=ttyS0 quiet panic=-1 oops=panic agent.channel=vsock"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .debug = true, .agent_debug = true},
-       "console=ttyS0 panic=-1 agent.channel=serial agent.log=debug"},
+       "console=ttyS0 panic=-1 oops=panic agent.channel=serial agent.log=debug"},
       {{.machine = Machine::kQ35, .accel = Accel::kKvm, .agent_debug = true, .extra = " a=1 b "},
-       "console=ttyS0 quiet panic=-1 agent.channel=serial agent.log=debug a=1 b"},
+       "console=ttyS0 quiet panic=-1 oops=panic agent.channel=serial agent.log=debug a=1 b"},
       {{.machine = Machine::kQ35,
         .accel = Accel::kKvm,
         .parked_nics = {"02:00:00:00:00:01", "02:00:00:00:00:02"},
         .extra = "a=1"},
-       "console=ttyS0 quiet panic=-1 agent.channel=serial agent.park_nic=02:00:00:00:00:01 "
+       "console=ttyS0 quiet panic=-1 oops=panic agent.channel=serial "
+       "agent.park_nic=02:00:00:00:00:01 "
        "agent.park_nic=02:00:00:00:00:02 a=1"},
   };
   for (const P& p : cases) EXPECT_EQ(build_kernel_params(p.spec), p.want);

@@ -10,6 +10,10 @@ std::string build_kernel_params(const KernelParamsSpec& spec) {
   std::vector<std::string> params = {"console=ttyS0"};
   if (!spec.debug) params.emplace_back("quiet");
   params.emplace_back("panic=-1");
+  // An oops kills only the task it hit, and may leave locks held: a guest half alive,
+  // whose processes no signal ends (a kworker's oops left a pod's StopPodSandbox waiting
+  // forever). As a panic it ends the VM, which the host sees and reports.
+  params.emplace_back("oops=panic");
   if (spec.machine == Machine::kMicrovm && spec.accel == Accel::kTcg && spec.tsc_khz != 0) {
     params.push_back(fmt::format("tsc_early_khz={}", spec.tsc_khz));
   }

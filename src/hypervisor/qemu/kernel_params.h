@@ -28,9 +28,10 @@ struct KernelParamsSpec {
   std::string extra = {};  // configuration.toml kernel_params, last so that they win
 };
 
-// "console=ttyS0 quiet panic=-1 [tsc_early_khz=N] [tsc=reliable] agent.channel=C
-// [agent.log=debug] [agent.park_nic=MAC...] [extra]".
-// panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting.
+// "console=ttyS0 quiet panic=-1 oops=panic [tsc_early_khz=N] [tsc=reliable]
+// agent.channel=C [agent.log=debug] [agent.park_nic=MAC...] [extra]".
+// panic=-1 reboots at once on a guest panic, which -no-reboot turns into QEMU exiting;
+// oops=panic makes an oops one.
 std::string build_kernel_params(const KernelParamsSpec& spec);
 
 }  // namespace kata::hypervisor::qemu

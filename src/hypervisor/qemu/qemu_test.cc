@@ -44,7 +44,7 @@ TEST_F(QemuDriverTest, StartQueryStop) {
   QemuVm& q = **vm;
   EXPECT_GT(q.pid(), 0);
   EXPECT_EQ(q.kernel_cmdline(),
-            "console=ttyS0 quiet panic=-1 tsc_early_khz=1234 tsc=reliable agent.channel=serial");
+            "console=ttyS0 quiet panic=-1 oops=panic tsc_early_khz=1234 tsc=reliable agent.channel=serial");
   ASSERT_NE(q.qmp(), nullptr);
   auto status = q.qmp()->query_status();
   ASSERT_TRUE(status) << status.error().message();
