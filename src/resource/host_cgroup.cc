@@ -99,6 +99,7 @@ Result<HostCgroup> HostCgroup::create(std::vector<CgroupHierarchy> hierarchies,
     Result<Levels> levels = path ? make_levels(h, *path) : Result<Levels>(path.error());
     if (!levels) {
       for (auto it = made_all.rbegin(); it != made_all.rend(); ++it) (void)remove_dir(*it);
+      cgroup.removed_ = true;  // undone above: only what this call made
       return std::move(levels).error().context("create the sandbox's host cgroup");
     }
     made_all.insert(made_all.end(), levels->made.begin(), levels->made.end());
@@ -106,6 +107,17 @@ Result<HostCgroup> HostCgroup::create(std::vector<CgroupHierarchy> hierarchies,
     cgroup.dirs_.push_back(levels->leaf);
   }
   return cgroup;
+}
+
+HostCgroup::HostCgroup(HostCgroup&& other) noexcept
+    : hierarchies_(std::move(other.hierarchies_)),
+      dirs_(std::move(other.dirs_)),
+      removed_(other.removed_) {
+  other.removed_ = true;
+}
+
+HostCgroup::~HostCgroup() {
+  if (Result<void> removed = remove(); !removed) log::warn("{}", removed.error().message());
 }
 
 Result<void> HostCgroup::add_process(pid_t pid) {
@@ -145,7 +157,7 @@ Result<void> HostCgroup::set_limits(const HostLimits& limits) {
 Result<void> HostCgroup::remove() {
   if (removed_) return {};
   Result<void> result;
-  for (size_t i = 0; i < hierarchies_.size(); ++i) {
+  for (size_t i = 0; i < dirs_.size(); ++i) {
     const CgroupHierarchy& h = hierarchies_[i];
     Result<void> back = write_value(h.dir(h.own_path), "cgroup.procs", std::to_string(::getpid()));
     if (back) back = remove_dir(dirs_[i]);

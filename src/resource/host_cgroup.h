@@ -33,8 +33,10 @@ class HostCgroup {
   static Result<HostCgroup> create(std::vector<CgroupHierarchy> hierarchies,
                                    const std::string& cgroups_path);
 
-  HostCgroup(HostCgroup&&) = default;
-  HostCgroup& operator=(HostCgroup&&) = default;
+  HostCgroup(HostCgroup&& other) noexcept;
+  HostCgroup& operator=(HostCgroup&&) = delete;
+  // remove(), if it has not run: a sandbox that fails to start leaves no cgroup.
+  ~HostCgroup();
 
   // The cgroup's directory in each hierarchy: persist them for cleanup_dirs().
   const std::vector<std::string>& dirs() const { return dirs_; }
@@ -52,7 +54,7 @@ class HostCgroup {
 
   std::vector<CgroupHierarchy> hierarchies_;
   std::vector<std::string> dirs_;  // one per hierarchy, in the same order
-  bool removed_ = false;
+  bool removed_ = false;           // also true once moved from
 };
 
 // For cleanup after the service died: removes the directories state.json names,

@@ -235,10 +235,7 @@ Result<std::optional<resource::HostCgroup>> enter_host_cgroup(const config::Conf
                         resource::host_cgroup_hierarchies());
   KATA_ASSIGN_OR_RETURN(resource::HostCgroup cgroup,
                         resource::HostCgroup::create(std::move(hierarchies), options.cgroups_path));
-  if (Result<void> entered = cgroup.add_process(::getpid()); !entered) {
-    (void)cgroup.remove();
-    return std::move(entered).error().context("enter the sandbox's host cgroup");
-  }
+  KATA_TRY(cgroup.add_process(::getpid()).context("enter the sandbox's host cgroup"));
   return std::optional(std::move(cgroup));
 }
 
@@ -251,33 +248,25 @@ Result<std::unique_ptr<Sandbox>> start_sandbox(const config::Config& configured,
   KATA_ASSIGN_OR_RETURN(
       config::Config config,
       apply_sandbox_annotations(configured, options.hypervisor_annotations).context(what));
+  // Removed again by its destructor if the start fails.
   KATA_ASSIGN_OR_RETURN(std::optional<resource::HostCgroup> cgroup,
                         enter_host_cgroup(config, options).context(what));
-  auto leave_cgroup = [&cgroup] {
-    if (cgroup) (void)cgroup->remove();  // the boot error is the one to report
-  };
   BootOptions boot;
   boot.id = options.id;
   boot.run_root = options.run_root;
   boot.shared_dir = resource::sandbox_shared_dir(options.id, options.shared_root);
   if (cgroup) boot.cgroup_dirs = cgroup->dirs();
   // Before QEMU: it is spawned into the namespace, with the taps made there.
-  Result<std::unique_ptr<SandboxNetwork>> network = SandboxNetwork::open(
-      NetworkOptions{options.network_namespace, config.runtime.internetworking_model});
-  if (!network) {
-    leave_cgroup();
-    return std::move(network).error().context(what);
-  }
-  boot.nics = (*network)->nics();
-  boot.network_namespace_fd = (*network)->netns_fd();
-  boot.network_state = (*network)->persisted_state();
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<SandboxNetwork> network,
+                        SandboxNetwork::open(NetworkOptions{options.network_namespace,
+                                                            config.runtime.internetworking_model})
+                            .context(what));
+  boot.nics = network->nics();
+  boot.network_namespace_fd = network->netns_fd();
+  boot.network_state = network->persisted_state();
   boot.extra = options.extra;
-  Result<std::unique_ptr<GuestVm>> vm = GuestVm::boot(config, boot);
-  if (!vm) {
-    leave_cgroup();
-    return std::move(vm).error().context(what);
-  }
-  return start_sandbox_on(std::move(*vm), options, std::move(*network), std::move(cgroup));
+  KATA_ASSIGN_OR_RETURN(std::unique_ptr<GuestVm> vm, GuestVm::boot(config, boot).context(what));
+  return start_sandbox_on(std::move(vm), options, std::move(network), std::move(cgroup));
 }
 
 Result<std::unique_ptr<Sandbox>> start_sandbox_on(std::unique_ptr<GuestVm> vm,
