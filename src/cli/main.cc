@@ -1,31 +1,73 @@
+// kata-runtime: the OCI runtime command line (runc 1.1's contract, for podman,
+// Docker, conmon and containerd's runc shim) plus Kata's own check, env and
+// version. Flags are parsed by CLI11; each verb is an action in a verbs_*.cc.
+#include <fcntl.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
-#include <map>
 #include <string>
-#include <vector>
 
 #include "cli/cli.h"
+#include "cli/container_record.h"
+#include "cli/verbs.h"
 #include "common/log.h"
 
 namespace kata::cli {
 namespace {
 
-using Verb = int (*)(const GlobalOptions&, const std::vector<std::string>&);
+// runc's exit code for a command it does not know.
+constexpr int kUnknownCommand = 3;
 
-// The OCI runtime verbs that container engines call; they come with the shim
-// and sandbox service of later issues.
-constexpr const char* kNotYet[] = {"create", "start",  "run",  "kill",  "delete",
-                                   "state",  "exec",   "ps",   "pause", "resume",
-                                   "update", "events", "list", "spec"};
+void add_global_options(CLI::App& app, GlobalOptions& g) {
+  g.root = kDefaultRoot;
+  app.add_option("--root", g.root, "where containers' state is kept (a tmpfs)")
+      ->capture_default_str();
+  app.add_option("--log", g.log, "a file for the log (default: stderr)");
+  app.add_option("--log-format", g.log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_flag("--debug", g.debug, "debug logging");
+  app.add_flag("--systemd-cgroup", g.systemd_cgroup,
+               "accepted: a slice:prefix:name cgroupsPath is not joined (docs/oci-cli.md)");
+  app.add_option("--rootless", "accepted: true, false or auto; the VM is what isolates");
+  app.add_option("--criu", "accepted: checkpoint is not implemented");
+  app.add_option("--config,--kata-config", g.config_path, "Kata++'s configuration.toml");
+}
 
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: kata-runtime [--config FILE] [--debug] COMMAND [ARGS]\n"
-               "\n"
-               "commands:\n"
-               "  check          check the host, boot a VM and ask its agent\n"
-               "  env [--json]   print the resolved configuration (TOML, or JSON)\n"
-               "  version        print the version\n");
+// Kata's verbs keep their own argument handling: everything after the verb is theirs.
+void add_kata_verbs(CLI::App& app, Verbs& verbs) {
+  using Run = int (*)(const GlobalOptions&, const std::vector<std::string>&);
+  struct KataVerb {
+    const char* name;
+    const char* alias;
+    const char* description;
+    Run run;
+  };
+  for (const KataVerb& v : {
+           KataVerb{"check", "kata-check", "check the host, boot a VM and ask its agent",
+                    run_check},
+           KataVerb{"env", "kata-env", "print the resolved configuration (--json for JSON)",
+                    run_env},
+           KataVerb{"version", nullptr, "print the version", run_version},
+       }) {
+    auto sub = std::make_shared<CLI::App*>();
+    Run run = v.run;
+    *sub = verbs.add(app, v.name, v.description,
+                     [&verbs, sub, run] { return run(verbs.globals, (*sub)->remaining()); });
+    (*sub)->allow_extras();
+    if (v.alias != nullptr) (*sub)->alias(v.alias);
+  }
+}
+
+// runc's log goes to --log (appended), in --log-format.
+void set_up_logging(const GlobalOptions& g) {
+  log::set_component("kata-runtime");
+  log::set_format(g.log_format == "json" ? log::Format::kJson : log::Format::kText);
+  if (g.debug) log::set_level(log::Level::kDebug);
+  if (!g.log.empty()) {
+    int fd = ::open(g.log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) log::set_fd(fd);  // kept open for the life of the process
+  }
 }
 
 }  // namespace
@@ -35,51 +77,51 @@ int fail(const std::string& verb, const std::string& message) {
   return 1;
 }
 
+int report(const GlobalOptions& opts, const Error& error, int exit_code) {
+  log::error("{}", error.message());
+  if (!opts.log.empty()) std::fprintf(stderr, "%s\n", error.message().c_str());
+  return exit_code;
+}
+
 }  // namespace kata::cli
 
 int main(int argc, char** argv) {
   using namespace kata::cli;
-  GlobalOptions opts;
-  int i = 1;
-  for (; i < argc && argv[i][0] == '-'; ++i) {
-    std::string a = argv[i];
-    if ((a == "--config" || a == "--kata-config") && i + 1 < argc) {
-      opts.config_path = argv[++i];
-    } else if (a.rfind("--config=", 0) == 0) {
-      opts.config_path = a.substr(9);
-    } else if (a == "--debug") {
-      opts.debug = true;
-    } else if (a == "--help" || a == "-h") {
-      usage(stdout);
-      return 0;
-    } else if (a == "--version" || a == "-v") {
-      return run_version(opts, {});
-    } else {
-      std::fprintf(stderr, "kata-runtime: unknown option `%s`\n", a.c_str());
-      usage(stderr);
-      return 2;
+  CLI::App app("kata-runtime: OCI containers, each in its own lightweight VM (Kata++)",
+               "kata-runtime");
+  app.require_subcommand(1);
+  app.set_version_flag("-v,--version",
+                       std::string("kata-runtime ") + KATA_VERSION + "\nspec: 1.0.2-dev");
+  Verbs verbs;
+  add_global_options(app, verbs.globals);
+  add_lifecycle_verbs(app, verbs);
+  add_inspect_verbs(app, verbs);
+  add_events_verb(app, verbs);
+  add_exec_verb(app, verbs);
+  add_control_verbs(app, verbs);
+  add_info_verbs(app, verbs);
+  add_kata_verbs(app, verbs);
+  add_hidden_verbs(app, verbs);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    set_up_logging(verbs.globals);
+    // A word where the verb goes that names none: runc's words and exit code.
+    std::vector<std::string> rest = app.remaining();
+    if (app.get_subcommands().empty() && !rest.empty() && rest.front()[0] != '-') {
+      report(verbs.globals,
+             kata::Error(kata::Code::kInvalidArgument, "No help topic for '" + rest.front() + "'"));
+      return kUnknownCommand;
     }
+    report(verbs.globals, kata::Error(kata::Code::kInvalidArgument, e.what()));
+    return 1;
   }
-  if (i >= argc) {
-    usage(stderr);
-    return 2;
-  }
-  if (opts.debug) kata::log::set_level(kata::log::Level::kDebug);
-  kata::log::set_component("kata-runtime");
-
-  const std::map<std::string, Verb> verbs = {{"check", run_check},
-                                             {"kata-check", run_check},
-                                             {"env", run_env},
-                                             {"kata-env", run_env},
-                                             {"version", run_version}};
-  std::string verb = argv[i];
-  std::vector<std::string> args(argv + i + 1, argv + argc);
-  if (auto it = verbs.find(verb); it != verbs.end()) return it->second(opts, args);
-  for (const char* v : kNotYet) {
-    if (verb == v)
-      return fail(verb, "not implemented yet (containers come with the shim, see README)");
-  }
-  std::fprintf(stderr, "kata-runtime: unknown command `%s`\n", verb.c_str());
-  usage(stderr);
-  return 2;
+  set_up_logging(verbs.globals);
+  return verbs.actions.at(app.get_subcommands().front())();
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace kata::log {
@@ -18,6 +19,15 @@ std::optional<Level> parse_level(std::string_view name);  // "debug", "info", "w
 void set_fd(int fd);
 // Prefix for every line, e.g. "kata-agent".
 void set_component(std::string_view component);
+
+// How a line looks. kKata: "[uptime] component level: message". kText and
+// kJson are runc's (logrus's) formats, which callers of an OCI runtime parse:
+//   time="2026-12-04T22:36:56Z" level=error msg="container does not exist"
+//   {"level":"error","msg":"container does not exist","time":"2026-12-04T22:36:56Z"}
+enum class Format { kKata, kText, kJson };
+void set_format(Format format);
+// One line in `format`, as write() would emit it.
+std::string format_line(Format format, Level level, std::string_view message);
 
 void write(Level level, std::string_view message);
 

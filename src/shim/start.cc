@@ -1,12 +1,7 @@
 // `containerd-shim-kata-v2 start`: prints the ttRPC address containerd must
 // dial, leaving a daemon behind that serves it (unless a pod's sandbox shim
 // already does).
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <vector>
 
@@ -15,6 +10,7 @@
 #include "runtime/service/bundle_info.h"
 #include "shim/address.h"
 #include "shim/bundle.h"
+#include "shim/task_server.h"
 #include "shim/verbs.h"
 #include "sys/unix_socket.h"
 
@@ -35,38 +31,6 @@ std::vector<std::string> daemon_args(const ShimFlags& flags) {
   return args;
 }
 
-// fork + exec of ourselves as the daemon: the listener on fd 3, a session of
-// its own (containerd's signals to the start process must not reach it),
-// stdio on /dev/null (stdout carries the address only).
-Result<pid_t> spawn_daemon(const ShimFlags& flags, const std::string& bundle, int listener) {
-  std::vector<std::string> args = daemon_args(flags);
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
-  if (!null_fd) return Error::from_errno(errno, "open `/dev/null`");
-  pid_t pid = ::fork();
-  if (pid < 0) return Error::from_errno(errno, "fork the shim daemon");
-  if (pid == 0) {
-    // Only async-signal-safe calls from here on.
-    if (::setsid() < 0 || ::chdir(bundle.c_str()) != 0) ::_exit(127);
-    // dup2 clears O_CLOEXEC, but dup2 onto itself does nothing: clear it by hand then.
-    if (listener == kListenerFd) {
-      if (::fcntl(kListenerFd, F_SETFD, 0) < 0) ::_exit(127);
-    } else if (::dup2(listener, kListenerFd) < 0) {
-      ::_exit(127);
-    }
-    for (int fd = 0; fd < 3; ++fd) {
-      if (::dup2(null_fd.get(), fd) < 0) ::_exit(127);
-    }
-    // Whatever containerd's start call inherited must not live on in the daemon.
-    ::syscall(SYS_close_range, kListenerFd + 1, ~0U, 0);
-    ::execv("/proc/self/exe", argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
 Result<std::string> listen_and_spawn(const ShimFlags& flags, const std::string& bundle) {
   std::string address = socket_address(flags.address, flags.namespace_, flags.id);
   KATA_ASSIGN_OR_RETURN(std::string path, socket_path(address));
@@ -77,7 +41,7 @@ Result<std::string> listen_and_spawn(const ShimFlags& flags, const std::string& 
   Result<UniqueFd> listener = sys::listen_unix(path);
   if (!listener && listener.error().sys_errno() == EADDRINUSE) return address;
   if (!listener) return std::move(listener).error().context("listen on `" + path + "`");
-  Result<pid_t> pid = spawn_daemon(flags, bundle, listener->get());
+  Result<pid_t> pid = spawn_daemon(daemon_args(flags), bundle, listener->get());
   if (!pid) {
     ::unlink(path.c_str());
     return std::move(pid).error();

@@ -7,9 +7,6 @@
 
 namespace kata::shim {
 
-// The fd on which `start` hands the listening socket to the daemon (Go's ExtraFiles[0]).
-constexpr int kListenerFd = 3;
-
 // Each returns the process exit code; output on stdout is part of containerd's contract.
 int run_start(const ShimFlags& flags);
 int run_delete(const ShimFlags& flags);

@@ -215,7 +215,11 @@ std::optional<ChildFailure> read_child_failure(int read_fd) {
 Result<Process> Process::spawn(const SpawnOptions& options) {
   KATA_ASSIGN_OR_RETURN(Prepared p, prepare(options));
   KATA_ASSIGN_OR_RETURN(auto pipe, error_pipe());
-  pid_t pid = ::fork();
+  // clone with CLONE_NEWPID forks into a new pid namespace, the child its init.
+  pid_t pid = options.new_pid_namespace
+                  ? static_cast<pid_t>(::syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, nullptr,
+                                                 nullptr, nullptr, nullptr))
+                  : ::fork();
   if (pid < 0) return Error::from_errno(errno, "fork");
   if (pid == 0) child_main(p, pipe[1].get());
   pipe[1].reset();

@@ -66,6 +66,9 @@ struct SpawnOptions {
   // A network namespace (an open nsfs fd, borrowed) the child enters before exec,
   // so that QEMU opens its sockets and taps there; -1: the parent's.
   int network_namespace_fd = -1;
+  // The child is the init of a new pid namespace (it sees itself as pid 1, and
+  // only its own descendants), as runc's container init is.
+  bool new_pid_namespace = false;
 };
 
 struct ExitStatus {
@@ -108,6 +111,14 @@ class Process {
   Result<void> kill(int sig);
   // Signals the child's whole process group (only if it got its own).
   Result<void> kill_group(int sig);
+  // Lets the child go: this handle no longer kills or reaps it, and the child
+  // outlives us (reparented to our subreaper, as runc's container init is).
+  pid_t release() {
+    pid_t pid = pid_;
+    pid_ = -1;
+    pidfd_.reset();
+    return pid;
+  }
 
  private:
   Process(pid_t pid, UniqueFd pidfd, bool own_group)

@@ -57,7 +57,8 @@ oom_score = 0
 {cri}
 )";
 
-constexpr const char* kKataConfig = R"(# Written by the e2e harness (tests/e2e/containerd_env.cc).
+constexpr const char* kKataConfig =
+    R"(# Written by the e2e harness (tests/e2e/containerd_env.cc, kata_test_config).
 [hypervisor.qemu]
 path = "/usr/bin/qemu-system-x86_64"
 kernel = "{kernel}"
@@ -97,6 +98,14 @@ EnvOptions default_options(const std::string& build_dir, const std::string& sour
   o.image_script = source_dir + "/tests/images/make-busybox-oci";
   o.pause_binary = build_dir + "/tests/images/pause";
   return o;
+}
+
+std::string kata_test_config(const EnvOptions& options) {
+  std::string kernel = kata::testing::guest_kernel(options.guest_dir);
+  return fmt::format(kKataConfig, fmt::arg("guest", options.guest_dir), fmt::arg("kernel", kernel),
+                     fmt::arg("memory", options.vm_memory_mib),
+                     fmt::arg("dial", options.dial_timeout_s),
+                     fmt::arg("extra", options.extra_hypervisor_toml));
 }
 
 Result<std::unique_ptr<ContainerdEnv>> ContainerdEnv::start(const EnvOptions& options) {
@@ -141,13 +150,7 @@ Result<void> ContainerdEnv::write_configs() {
           fmt::arg("cri_disabled", options_.cri ? "" : "\n  \"io.containerd.grpc.v1.cri\","),
           fmt::arg("cri", cri))));
   kata_config_ = dir_ + "/configuration.toml";
-  std::string kernel = kata::testing::guest_kernel(options_.guest_dir);
-  return fs::write_file_atomic(
-      kata_config_,
-      fmt::format(kKataConfig, fmt::arg("guest", options_.guest_dir), fmt::arg("kernel", kernel),
-                  fmt::arg("memory", options_.vm_memory_mib),
-                  fmt::arg("dial", options_.dial_timeout_s),
-                  fmt::arg("extra", options_.extra_hypervisor_toml)));
+  return fs::write_file_atomic(kata_config_, kata_test_config(options_));
 }
 
 Result<void> ContainerdEnv::launch() {

@@ -46,6 +46,10 @@ struct EnvOptions {
 // script; each overridable from the environment (KATA_TEST_SHIM_DIR, KATA_TEST_GUEST_DIR).
 EnvOptions default_options(const std::string& build_dir, const std::string& source_dir);
 
+// The Kata++ configuration.toml the harness gives the runtime: the guest image of
+// `options`, TCG, its memory and agent dial timeout.
+std::string kata_test_config(const EnvOptions& options);
+
 class ContainerdEnv {
  public:
   static Result<std::unique_ptr<ContainerdEnv>> start(const EnvOptions& options);

@@ -110,6 +110,10 @@ Result<void> apply_capabilities(const Capabilities& caps) {
   }
   if (::syscall(SYS_capset, &header, data) != 0) return Error::from_errno(errno, "capset");
   (void)::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  // The kernel raises an ambient capability only if it is permitted and
+  // inheritable too. runc's default spec lists ambient ones without inheritable,
+  // and runc runs it with those left out: so do we.
+  amb &= perm & inh;
   for (int cap = 0; cap <= last_cap(); ++cap) {
     if ((amb & (uint64_t{1} << cap)) != 0 &&
         ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {

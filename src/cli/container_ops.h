@@ -1,0 +1,44 @@
+#pragma once
+
+// What several OCI verbs share: a container's record, its status as the
+// sandbox service reports it, and the calls that need a live service.
+#include <cstdint>
+#include <string>
+
+#include "cli/cli.h"
+#include "cli/container_record.h"
+#include "cli/service_client.h"
+
+namespace kata::cli {
+
+// runc's status words.
+inline constexpr const char* kCreated = "created";
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kPaused = "paused";
+inline constexpr const char* kStopped = "stopped";
+
+struct ContainerStatus {
+  std::string status;  // one of the four above
+  uint32_t exit_status = 0;
+  bool service_alive = false;
+};
+
+// The status of the container's init, from its service. A container whose
+// service is gone, or that the service no longer knows, is stopped.
+ContainerStatus query_status(const ContainerRecord& record);
+
+// The pid callers know the container by: its relay's while it is not stopped, else 0.
+uint32_t visible_pid(const ContainerRecord& record, const ContainerStatus& status);
+
+// The record of `id` under the globals' root (NOT_FOUND "container does not exist").
+Result<ContainerRecord> find_container(const GlobalOptions& g, const std::string& id);
+
+Result<ServiceClient> connect_service(const ContainerRecord& record);
+
+// Kill through the service (a name or number, as `kata-runtime kill` takes it).
+Result<void> send_signal(const ContainerRecord& record, int signal, bool all);
+
+// "TERM", "SIGTERM", "15" → 15; INVALID_ARGUMENT otherwise ("unknown signal \"X\"").
+Result<int> parse_signal(const std::string& text);
+
+}  // namespace kata::cli
