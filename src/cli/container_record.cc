@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "common/id.h"
+#include "shim/sha256.h"
 
 namespace kata::cli {
 namespace {
@@ -34,7 +35,9 @@ std::string record_path(const std::string& root, const std::string& id) {
 }
 
 std::string service_socket(const std::string& root, const std::string& sandbox_id) {
-  return container_dir(root, sandbox_id) + "/service.sock";
+  // 128 bits of the hash: as unique as the ids themselves, and a short path.
+  return std::string(kServiceSocketDir) + "/" +
+         shim::sha256_hex(root + "/" + sandbox_id).substr(0, 32) + ".sock";
 }
 
 std::string encode_record(const ContainerRecord& r) {

@@ -35,7 +35,11 @@ struct ContainerRecord {
 // <root>/<id>, and the files in it.
 std::string container_dir(const std::string& root, const std::string& id);
 std::string record_path(const std::string& root, const std::string& id);
-// The socket of sandbox `sandbox_id`'s service: in its first container's directory.
+// The socket of sandbox `sandbox_id`'s service, as containerd names its shims':
+// <kServiceSocketDir>/<hash of root and id>.sock. Not under --root: callers choose
+// long roots (Docker's /var/run/docker/runtime-runc/moby), and <root>/<64-hex
+// id>/... would not fit in a sockaddr_un's 108 bytes.
+inline constexpr const char* kServiceSocketDir = "/run/kata-runtime-services";
 std::string service_socket(const std::string& root, const std::string& sandbox_id);
 
 std::string encode_record(const ContainerRecord& record);

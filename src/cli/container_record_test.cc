@@ -65,6 +65,16 @@ TEST(ContainerRecordTest, ReadsWritesAndListsUnderRoot) {
   (void)fs::remove_all(root);
 }
 
+TEST(ContainerRecordTest, ServiceSocketsAreShortAndApartPerRootAndId) {
+  std::string id(64, 'a');
+  std::string docker = service_socket("/var/run/docker/runtime-runc/moby", id);
+  EXPECT_LE(docker.size(), 107u) << docker;
+  EXPECT_EQ(docker.rfind(kServiceSocketDir, 0), 0u);
+  EXPECT_NE(docker, service_socket("/run/kata-runtime", id));
+  EXPECT_NE(docker, service_socket("/var/run/docker/runtime-runc/moby", std::string(64, 'b')));
+  EXPECT_EQ(docker, service_socket("/var/run/docker/runtime-runc/moby", id));
+}
+
 TEST(ContainerRecordTest, CreatedIsPrintedAsGoPrintsRfc3339Nano) {
   using std::chrono::nanoseconds;
   using std::chrono::system_clock;

@@ -65,13 +65,8 @@ Result<std::string> absolute(const std::string& path) {
 // that we can call it at once.
 Result<sys::ProcessIdentity> start_service(const GlobalOptions& g, const std::string& sandbox_id,
                                            const std::string& bundle) {
-  std::string socket = service_socket(g.root, sandbox_id);
-  if (socket.size() > sys::kMaxUnixPathLength) {
-    return Error(
-        Code::kInvalidArgument,
-        "socket path `" + socket + "` is too long for a unix socket: use a shorter --root");
-  }
-  KATA_ASSIGN_OR_RETURN(UniqueFd listener, sys::listen_unix(socket));
+  KATA_TRY(fs::mkdir_all(kServiceSocketDir, 0711));
+  KATA_ASSIGN_OR_RETURN(UniqueFd listener, sys::listen_unix(service_socket(g.root, sandbox_id)));
   std::vector<std::string> args = global_args(g);
   args.insert(args.end(), {"sandbox-service", "--id", sandbox_id});
   KATA_ASSIGN_OR_RETURN(pid_t pid, shim::spawn_daemon(args, bundle, listener.get()));
@@ -189,10 +184,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
   task::CreateTaskRequest req;
   req.set_id(o.id);
   req.set_bundle(bundle);
-  req.set_terminal(relay.terminal());
-  req.set_stdin(relay.stdin_path());
-  req.set_stdout(relay.stdout_path());
-  req.set_stderr(relay.stderr_path());
+  relay.fill_stdio(req);
   KATA_TRY(client.call<task::CreateTaskResponse>("Create", req));
   Result<void> kept = write_record(g.root, record);
   if (kept && !o.pid_file.empty()) {
@@ -248,18 +240,8 @@ Result<void> delete_container(const GlobalOptions& g, const ContainerRecord& rec
   }
   // The relay ends once its process is gone; one whose service died may not have yet.
   (void)sys::kill_identified(record.relay, /*whole_group=*/false, 10s);
-  if (last) {
-    end_service(record.socket, record.service, record.sandbox_id);
-    if (record.sandbox_id != record.id)
-      (void)fs::remove_all(container_dir(g.root, record.sandbox_id));
-    return fs::remove_all(container_dir(g.root, record.id));
-  }
-  // The sandbox's directory keeps the socket its service still serves.
-  if (record.sandbox_id == record.id) {
-    std::string path = record_path(g.root, record.id);
-    if (::unlink(path.c_str()) != 0) return Error::from_errno(errno, "remove `" + path + "`");
-    return {};
-  }
+  // The service ends with its sandbox's last container, whichever goes last.
+  if (last) end_service(record.socket, record.service, record.sandbox_id);
   return fs::remove_all(container_dir(g.root, record.id));
 }
 

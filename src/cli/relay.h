@@ -38,6 +38,14 @@ class Relay {
   std::string stdout_path() const;
   std::string stderr_path() const;
   bool terminal() const { return !tty_.empty(); }
+  // Sets these in a Create or Exec request of the task API.
+  template <typename Request>
+  void fill_stdio(Request& req) const {
+    req.set_terminal(terminal());
+    req.set_stdin(stdin_path());
+    req.set_stdout(stdout_path());
+    req.set_stderr(stderr_path());
+  }
 
   // The process exists in the service: the relay waits on it from now on.
   Result<void> go();

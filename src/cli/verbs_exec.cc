@@ -149,10 +149,7 @@ Result<int> exec(const GlobalOptions& g, const ExecArgs& a) {
   task::ExecProcessRequest req;
   req.set_id(record.id);
   req.set_exec_id(exec_id);
-  req.set_terminal(relay.terminal());
-  req.set_stdin(relay.stdin_path());
-  req.set_stdout(relay.stdout_path());
-  req.set_stderr(relay.stderr_path());
+  relay.fill_stdio(req);
   req.mutable_spec()->set_type_url("types.containerd.io/opencontainers/runtime-spec/1/Process");
   req.mutable_spec()->set_value(target.second.dump());
   KATA_TRY(client.call<google::protobuf::Empty>("Exec", req, 60s));

@@ -38,11 +38,7 @@ int run_sandbox_service(const GlobalOptions& g, const std::string& sandbox_id) {
   Result<void> served = shim::serve_task_api(UniqueFd(shim::kListenerFd), std::move(deps));
   if (!served) log::error("serve: {}", served.error().message());
   publisher.flush();
-  std::string socket = service_socket(g.root, sandbox_id);
-  ::unlink(socket.c_str());
-  // The sandbox container's directory outlives its record while a pod's other
-  // containers use this service; it goes with the service once empty.
-  ::rmdir(container_dir(g.root, sandbox_id).c_str());
+  ::unlink(service_socket(g.root, sandbox_id).c_str());
   log::debug("sandbox service {} exits", sandbox_id);
   return served ? 0 : 1;
 }

@@ -556,6 +556,66 @@ TEST_P(ContainerdTest, SigkilledTaskPidIsReportedAndCleanedUp) {
   EXPECT_EQ(rm.exit_code, 0) << rm.describe();
 }
 
+// containerd's own runc shim with kata-runtime as its runc binary (ctr --runc-binary,
+// the runtime option BinaryName; issue 13): the shim drives runc's command line, and
+// waits on the pid `create` wrote. The same scenarios as above under plain runc.
+class RuncShimBinaryTest : public ContainerdTest {
+ protected:
+  std::vector<std::string> binary_flags() const {
+    if (!kata()) return {};
+    return {"--runc-binary", std::string(KATA_BUILD_DIR) + "/src/cli/kata-runtime"};
+  }
+  CtrResult run_via_runc_shim(const std::string& id, const std::vector<std::string>& cmd,
+                              const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> all = binary_flags();
+    all.insert(all.end(), flags.begin(), flags.end());
+    return ctr(g_env->run_args(kRuncRuntime, id, cmd, all));
+  }
+};
+
+TEST_P(RuncShimBinaryTest, RunGivesOutputAndExitCode) {
+  CtrResult r = run_via_runc_shim(
+      new_id("binary"), {"sh", "-c", "echo out; echo err >&2; cat /proc/version; exit 3"});
+  EXPECT_EQ(r.exit_code, 3) << r.describe();
+  EXPECT_TRUE(starts_with(r.out, "out\n")) << r.describe();
+  EXPECT_NE(r.err.find("err"), std::string::npos) << r.describe();
+  Result<std::string> host = fs::read_file("/proc/version");
+  ASSERT_TRUE(host);
+  EXPECT_EQ(r.out.find(trim(*host)) == std::string::npos, kata()) << r.out;
+}
+
+TEST_P(RuncShimBinaryTest, TtyExecAndKill) {
+  Result<CtrResult> tty = g_env->ctr_on_pty(
+      g_env->run_args(kRuncRuntime, new_id("binary-tty"), {"sh", "-c", "tty; exit 5"}, [&] {
+        std::vector<std::string> f = binary_flags();
+        f.push_back("-t");
+        return f;
+      }()));
+  ASSERT_TRUE(tty) << tty.error().message();
+  EXPECT_EQ(tty->exit_code, 5) << tty->describe();
+  EXPECT_NE(tty->out.find("/dev/pts/"), std::string::npos) << tty->describe();
+
+  std::string id = new_id("binary-d");
+  std::vector<std::string> args = {"run", "-d", "--runtime", kRuncRuntime};
+  for (const std::string& f : binary_flags()) args.push_back(f);
+  args.insert(args.end(),
+              {g_env->image(), id, "sh", "-c", "trap 'exit 9' TERM; sleep 1000 & wait"});
+  CtrResult started = ctr(args);
+  ASSERT_EQ(started.exit_code, 0) << started.describe();
+  CtrResult exec = ctr({"task", "exec", "--exec-id", "e1", id, "sh", "-c", "echo in-exec; exit 4"});
+  EXPECT_EQ(exec.exit_code, 4) << exec.describe();
+  EXPECT_EQ(exec.out, "in-exec\n");
+  EXPECT_EQ(ctr({"task", "kill", id}).exit_code, 0);
+  for (int i = 0; i < 100 && task_status(id) != "STOPPED"; ++i) ::usleep(100 * 1000);
+  EXPECT_EQ(task_status(id), "STOPPED");
+}
+
+INSTANTIATE_TEST_SUITE_P(Runtimes, RuncShimBinaryTest,
+                         ::testing::Values(kRuncRuntime, kKataRuntime),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param) == kKataRuntime ? "kata" : "runc";
+                         });
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, ContainerdTest, ::testing::Values(kRuncRuntime, kKataRuntime),
                          [](const ::testing::TestParamInfo<const char*>& info) {
                            return std::string(info.param) == kKataRuntime ? "kata" : "runc";

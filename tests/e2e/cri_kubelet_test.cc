@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -273,6 +274,10 @@ TEST_P(CriKubeletTest, PodsHostProcessesLiveInThePodCgroupAndFollowItsLimits) {
     std::string dir = std::string("/sys/fs/cgroup/") + hierarchy + parent;
     EXPECT_FALSE(fs::exists(dir + "/" + pod_id)) << dir << "/" + pod_id;
     EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << " holds more than the pod's cgroup";
+  }
+  // The parent in every other hierarchy (blkio, devices, freezer, name=systemd...) too.
+  for (const auto& entry : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+    ::rmdir((entry.path().string() + parent).c_str());
   }
 }
 

@@ -37,6 +37,9 @@ std::string env_or(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? v : fallback;
 }
 
+// The bridge podman's default network (CNI) makes on first use and never removes.
+constexpr const char* kPodmanBridge = "cni-podman0";
+
 // kata-runtime's default --root, where its records are (podman passes no --root).
 constexpr const char* kDefaultKataRoot = "/run/kata-runtime";
 
@@ -65,6 +68,7 @@ Result<void> PodmanEnv::set_up() {
   if (::mkdtemp(tmpl) == nullptr) return Error::from_errno(errno, "create the podman temp dir");
   dir_ = tmpl;
   kata_root_ = kDefaultKataRoot;
+  bridge_was_there_ = fs::exists(std::string("/sys/class/net/") + kPodmanBridge);
   kata_config_ = dir_ + "/configuration.toml";
   KATA_TRY(fs::mkdir_all(dir_ + "/net"));
   KATA_TRY(fs::mkdir_all(dir_ + "/tmp"));
@@ -86,6 +90,10 @@ PodmanEnv::~PodmanEnv() {
   (void)podman(OciRuntime::kRunc, {"rm", "-a", "-f", "-t", "0"}, 120s);
   (void)podman(OciRuntime::kRunc, {"system", "reset", "-f"}, 120s);
   (void)fs::remove_all(dir_);
+  // The host as we found it: the bridge goes if our containers made it.
+  if (!bridge_was_there_ && fs::exists(std::string("/sys/class/net/") + kPodmanBridge)) {
+    (void)run_captured({"ip", "link", "del", kPodmanBridge}, 30s);
+  }
 }
 
 // podman hands its environment to conmon, conmon to the runtime and to podman's exit

@@ -66,6 +66,7 @@ class PodmanEnv {
 
   PodmanOptions options_;
   std::string dir_, kata_root_, kata_config_;
+  bool bridge_was_there_ = false;
 };
 
 }  // namespace kata::e2e

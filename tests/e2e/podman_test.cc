@@ -9,6 +9,7 @@
 
 #include "common/fs.h"
 #include "common/strings.h"
+#include "e2e/http_server.h"
 #include "e2e/leak_check.h"
 #include "e2e/podman_env.h"
 
@@ -203,6 +204,24 @@ TEST_P(PodmanTest, NoNetworkAndAMemoryLimit) {
                           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes"});
   EXPECT_EQ(out.exit_code, 0) << out.describe();
   EXPECT_EQ(out.out, "lo\n268435456\n") << out.describe();
+}
+
+// podman's default network (CNI bridge and portmap) carried into the VM: a published
+// port on the host reaches busybox httpd in the container.
+TEST_P(PodmanTest, PublishedPortReachesHttpdInTheContainer) {
+  std::string c = name("web");
+  auto port = static_cast<uint16_t>(20000 + ::getpid() % 1000 * 2 + (kata() ? 1 : 0));
+  CtrResult run =
+      podman({"run", "-d", "--name", c, "-p", fmt::format("{}:80", port), env().image(), "sh", "-c",
+              "mkdir -p /www; cat /proc/version > /www/index.html; exec httpd -f -p 80 -h /www"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+  track(c);
+  std::string page = fetch_until_ok("127.0.0.1", port, "/", 60s);
+  EXPECT_NE(page.find("200 OK"), std::string::npos) << page;
+  Result<std::string> host = fs::read_file("/proc/version");
+  ASSERT_TRUE(host);
+  EXPECT_EQ(page.find(trimmed(*host)) == std::string::npos, kata()) << page;
+  EXPECT_EQ(podman({"rm", "-f", "-t", "0", c}).exit_code, 0);
 }
 
 // The runtime's own command line, as conmon and containerd's runc shim meet it: the
