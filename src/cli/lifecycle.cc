@@ -84,15 +84,20 @@ bool wait_gone(const sys::ProcessIdentity& who, std::chrono::milliseconds timeou
 }
 
 // Ends a sandbox service that has no container left: Shutdown, and if it does
-// not go, its process (by identity) and what it leaves.
+// not go, its process (by identity). Then whatever a service that died (or was
+// killed) left behind: QEMU, virtiofsd, mounts, cgroups, as its state.json
+// names them, the way `containerd-shim-kata-v2 delete` cleans up after a shim.
+// After a clean exit there is nothing left to find.
 void end_service(const std::string& socket, const sys::ProcessIdentity& service,
                  const std::string& sandbox_id) {
   if (Result<ServiceClient> client = ServiceClient::connect(socket)) {
     (void)client->call<google::protobuf::Empty>("Shutdown", task::ShutdownRequest(), 30s);
   }
-  if (wait_gone(service, 30s)) return;
-  log::warn("sandbox service of {} did not exit: killing it", sandbox_id);
-  (void)sys::kill_identified(service, /*whole_group=*/false, 10s);
+  if (!wait_gone(service, 30s)) {
+    log::warn("sandbox service of {} did not exit: killing it", sandbox_id);
+    (void)sys::kill_identified(service, /*whole_group=*/false, 10s);
+  }
+  ::unlink(socket.c_str());  // a killed service could not remove it
   runtime::SandboxOptions options;
   options.id = sandbox_id;
   if (Result<void> cleaned = runtime::cleanup_sandbox(options); !cleaned) {

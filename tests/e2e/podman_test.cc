@@ -5,7 +5,11 @@
 // container: nothing of its sandbox is left, not even its kata-runtime record.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "common/fs.h"
 #include "common/strings.h"
@@ -38,6 +42,7 @@ class PodmanTest : public ::testing::TestWithParam<OciRuntime> {
   void SetUp() override {
     if (env_ == nullptr) FAIL() << "podman env: " << *setup_error_;
     sockets_before_ = shim_socket_snapshot();
+    services_before_ = service_sockets();
   }
   void TearDown() override {
     for (const std::string& name : names_) {
@@ -45,6 +50,17 @@ class PodmanTest : public ::testing::TestWithParam<OciRuntime> {
     }
     for (const std::string& id : ids_)
       EXPECT_EQ(env_->leaks_of(id, sockets_before_), "") << "container " << id;
+    EXPECT_EQ(service_sockets(), services_before_) << "a sandbox service's socket was left";
+  }
+
+  // kata-runtime's service sockets now (a service removes its own as it exits).
+  static std::set<std::string> service_sockets() {
+    std::set<std::string> names;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/run/kata-runtime-services", ec)) {
+      names.insert(e.path().filename());
+    }
+    return names;
   }
 
   bool kata() const { return GetParam() == OciRuntime::kKata; }
@@ -85,6 +101,40 @@ class PodmanTest : public ::testing::TestWithParam<OciRuntime> {
     track_cidfile(cidfile);
     return out;
   }
+  // A bundle whose process is `sleep 1000`: `runc spec` with busybox as its rootfs.
+  std::string sleep_bundle(const std::string& name) {
+    std::string bundle =
+        fmt::format("{}/bundle-{}-{}", env_->dir(), name, runtime_name(GetParam()));
+    Result<CtrResult> made = run_captured(
+        {"sh", "-c",
+         fmt::format("set -e; mkdir -p {0}/rootfs/bin; cp /bin/busybox {0}/rootfs/bin/; "
+                     "ln -s busybox {0}/rootfs/bin/sleep; runc spec --bundle {0}; "
+                     "sed -i 's/\"terminal\": true/\"terminal\": false/; "
+                     "s/\"sh\"$/\"sleep\", \"1000\"/' {0}/config.json",
+                     bundle)},
+        30s);
+    EXPECT_TRUE(made && made->exit_code == 0) << (made ? made->describe() : made.error().message());
+    return made && made->exit_code == 0 ? bundle : "";
+  }
+  // The runtime's own command line with a root of the bundle's.
+  CtrResult runtime(const std::string& bundle, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--root", bundle + "-root"});
+    Result<CtrResult> out = run_captured(env_->runtime_argv(GetParam(), args), 180s);
+    EXPECT_TRUE(out) << out.error().message();
+    return out ? *out : CtrResult{};
+  }
+  // Polls `state` until it says `status` (up to 10 s).
+  bool wait_for_status(const std::string& bundle, const std::string& id,
+                       const std::string& status) {
+    for (int i = 0; i < 100; ++i) {
+      if (runtime(bundle, {"state", id}).out.find("\"status\": \"" + status + "\"") !=
+          std::string::npos) {
+        return true;
+      }
+      ::usleep(100 * 1000);
+    }
+    return false;
+  }
   std::string status_of(const std::string& name) {
     return trimmed(podman({"inspect", "--format", "{{.State.Status}}", name}).out);
   }
@@ -93,7 +143,7 @@ class PodmanTest : public ::testing::TestWithParam<OciRuntime> {
   static std::string* setup_error_;
   static int next_cid_;
   std::vector<std::string> names_, ids_;
-  std::set<std::string> sockets_before_;
+  std::set<std::string> sockets_before_, services_before_;
 };
 
 PodmanEnv* PodmanTest::env_ = nullptr;
@@ -192,7 +242,7 @@ TEST_P(PodmanTest, StopEscalatesKillEndsAndRmForceRemovesARunningContainer) {
   EXPECT_EQ(podman({"kill", killed}).exit_code, 0);
   EXPECT_EQ(trimmed(podman({"wait", killed}).out), "137");
   EXPECT_EQ(status_of(killed), "exited");
-  CtrResult rm = podman({"rm", "-f", removed});
+  CtrResult rm = podman({"rm", "-f", "-t", "0", removed});
   EXPECT_EQ(rm.exit_code, 0) << rm.describe();
   EXPECT_NE(podman({"inspect", removed}).exit_code, 0);
 }
@@ -227,26 +277,11 @@ TEST_P(PodmanTest, PublishedPortReachesHttpdInTheContainer) {
 // The runtime's own command line, as conmon and containerd's runc shim meet it: the
 // state changes they make, and the bad input runc refuses, refused the same way.
 TEST_P(PodmanTest, RuntimeCommandLineRefusesWhatRuncRefuses) {
-  std::string bundle = fmt::format("{}/bundle-{}", env().dir(), runtime_name(GetParam()));
-  std::string root = bundle + "-root";
-  ASSERT_TRUE(fs::mkdir_all(bundle + "/rootfs/bin"));
-  ASSERT_EQ(run_captured({"cp", "/bin/busybox", bundle + "/rootfs/bin/"}, 30s)->exit_code, 0);
-  ASSERT_EQ(::symlink("busybox", (bundle + "/rootfs/bin/sleep").c_str()), 0);
-  ASSERT_EQ(run_captured({"runc", "spec", "--bundle", bundle}, 30s)->exit_code, 0);
-  Result<std::string> spec = fs::read_file(bundle + "/config.json");
-  ASSERT_TRUE(spec);
-  std::string text = *spec;
-  text.replace(text.find("\"terminal\": true"), 16, "\"terminal\": false");
-  text.replace(text.find("\"sh\""), 4, "\"sleep\", \"1000\"");
-  ASSERT_TRUE(fs::write_file_atomic(bundle + "/config.json", text));
+  std::string bundle = sleep_bundle("refuses");
+  ASSERT_FALSE(bundle.empty());
   std::string id = fmt::format("cli-{}-{}", runtime_name(GetParam()), ::getpid());
   ids_.push_back(id);
-  auto rt = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {"--root", root});
-    Result<CtrResult> out = run_captured(env().runtime_argv(GetParam(), args), 180s);
-    EXPECT_TRUE(out) << out.error().message();
-    return out ? *out : CtrResult{};
-  };
+  auto rt = [&](const std::vector<std::string>& args) { return runtime(bundle, args); };
   auto refused = [&](const std::vector<std::string>& args, const std::string& words) {
     CtrResult out = rt(args);
     EXPECT_EQ(out.exit_code, 1) << args[0] << ": " << out.describe();
@@ -263,15 +298,46 @@ TEST_P(PodmanTest, RuntimeCommandLineRefusesWhatRuncRefuses) {
   refused({"start", id}, "cannot start an already running container");
   refused({"delete", id}, "is not stopped: running");
   EXPECT_EQ(rt({"kill", id, "KILL"}).exit_code, 0);
-  for (int i = 0; i < 100 && rt({"state", id}).out.find("stopped") == std::string::npos; ++i) {
-    ::usleep(100 * 1000);
-  }
+  EXPECT_TRUE(wait_for_status(bundle, id, "stopped"));
   EXPECT_NE(rt({"state", id}).out.find("\"pid\": 0"), std::string::npos);
   refused({"kill", id, "KILL"}, "container not running");
   refused({"start", id}, "cannot start a container that has stopped");
   EXPECT_EQ(rt({"delete", id}).exit_code, 0);
   refused({"delete", id}, "container does not exist");
   refused({"kill", id}, "container does not exist");
+}
+
+// A fault: the host process the container's life hangs on is killed (Kata++'s sandbox
+// service, runc's container init). The container is then stopped, its relay (Kata++)
+// exits, and delete cleans up everything, QEMU and virtiofsd included.
+TEST_P(PodmanTest, AContainerWhoseHostProcessWasKilledIsStoppedAndDeletes) {
+  std::string bundle = sleep_bundle("killed");
+  ASSERT_FALSE(bundle.empty());
+  std::string id = fmt::format("cli-killed-{}-{}", runtime_name(GetParam()), ::getpid());
+  ids_.push_back(id);
+  CtrResult created =
+      runtime(bundle, {"create", "--bundle", bundle, "--pid-file", bundle + "/pid", id});
+  ASSERT_EQ(created.exit_code, 0) << created.describe();
+  ASSERT_EQ(runtime(bundle, {"start", id}).exit_code, 0);
+  Result<std::string> pid_text = fs::read_file(bundle + "/pid");
+  ASSERT_TRUE(pid_text);
+  pid_t pid = std::stoi(*pid_text);
+  pid_t victim = pid;  // runc's init
+  if (kata()) {
+    Result<std::string> record = fs::read_file(bundle + "-root/" + id + "/state.json");
+    ASSERT_TRUE(record);
+    auto j = nlohmann::json::parse(*record, nullptr, false);
+    ASSERT_FALSE(j.is_discarded());
+    victim = j["service"]["pid"].get<pid_t>();  // the sandbox service: VM and all
+  }
+  ASSERT_EQ(::kill(victim, SIGKILL), 0);
+  EXPECT_TRUE(wait_for_status(bundle, id, "stopped"));
+  // The relay (the pid callers wait on) has ended too.
+  for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) ::usleep(100 * 1000);
+  EXPECT_NE(::kill(pid, 0), 0) << "pid " << pid << " still runs";
+  CtrResult deleted = runtime(bundle, {"delete", id});
+  EXPECT_EQ(deleted.exit_code, 0) << deleted.describe();
+  EXPECT_FALSE(fs::exists(bundle + "-root/" + id));
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, PodmanTest,
