@@ -8,7 +8,7 @@
 namespace kata::cli {
 
 ContainerStatus query_status(const ContainerRecord& record) {
-  ContainerStatus out{kStopped, 0, false};
+  ContainerStatus out{kStopped, false};
   Result<ServiceClient> client = ServiceClient::connect(record.socket);
   if (!client) return out;
   out.service_alive = true;
@@ -17,7 +17,6 @@ ContainerStatus query_status(const ContainerRecord& record) {
   Result<task::StateResponse> state =
       client->call<task::StateResponse>("State", req, std::chrono::seconds(30));
   if (!state) return out;
-  out.exit_status = state->exit_status();
   switch (state->status()) {
     case containerd::v1::types::CREATED:
       out.status = kCreated;

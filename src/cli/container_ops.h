@@ -19,7 +19,6 @@ inline constexpr const char* kStopped = "stopped";
 
 struct ContainerStatus {
   std::string status;  // one of the four above
-  uint32_t exit_status = 0;
   bool service_alive = false;
 };
 

@@ -30,9 +30,9 @@ TEST(ParseSignalTest, RefusesTheRestNamingIt) {
 TEST(VisiblePidTest, IsTheRelaysUntilStopped) {
   ContainerRecord record;
   record.relay = {4242, 1};
-  EXPECT_EQ(visible_pid(record, {kRunning, 0, true}), 4242u);
-  EXPECT_EQ(visible_pid(record, {kCreated, 0, true}), 4242u);
-  EXPECT_EQ(visible_pid(record, {kStopped, 0, true}), 0u);
+  EXPECT_EQ(visible_pid(record, {kRunning, true}), 4242u);
+  EXPECT_EQ(visible_pid(record, {kCreated, true}), 4242u);
+  EXPECT_EQ(visible_pid(record, {kStopped, true}), 0u);
 }
 
 TEST(QueryStatusTest, AContainerWhoseServiceIsGoneIsStopped) {
