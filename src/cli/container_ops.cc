@@ -2,8 +2,10 @@
 
 #include <csignal>
 #include <cstring>
+#include <iostream>
+#include <sstream>
 
-#include "common/strings.h"
+#include "common/fs.h"
 
 namespace kata::cli {
 
@@ -54,6 +56,34 @@ Result<void> send_signal(const ContainerRecord& record, int signal, bool all) {
   req.set_all(all);
   KATA_TRY(client.call<google::protobuf::Empty>("Kill", req, std::chrono::seconds(60)));
   return {};
+}
+
+Result<void> check_stdio_options(bool terminal, const std::string& console_socket, bool detach,
+                                 int preserve_fds) {
+  if (preserve_fds > 0) {
+    return Error(Code::kUnimplemented,
+                 "--preserve-fds: not implemented: host descriptors cannot be passed into a VM");
+  }
+  if (terminal && console_socket.empty()) {
+    if (detach) {
+      return Error(Code::kInvalidArgument,
+                   "cannot allocate tty if runc will detach without setting console socket");
+    }
+    return Error(Code::kUnimplemented,
+                 "a terminal without --console-socket: not implemented (give a console socket)");
+  }
+  if (!terminal && !console_socket.empty()) {
+    return Error(Code::kInvalidArgument,
+                 "cannot use console socket if runc will not detach or allocate tty");
+  }
+  return {};
+}
+
+Result<std::string> read_file_or_stdin(const std::string& path) {
+  if (path != "-") return fs::read_file(path);
+  std::stringstream in;
+  in << std::cin.rdbuf();
+  return in.str();
 }
 
 Result<int> parse_signal(const std::string& text) {

@@ -37,6 +37,15 @@ Result<ServiceClient> connect_service(const ContainerRecord& record);
 // Kill through the service (a name or number, as `kata-runtime kill` takes it).
 Result<void> send_signal(const ContainerRecord& record, int signal, bool all);
 
+// What create, run and exec refuse of a process's stdio, in runc's words: a
+// terminal needs --console-socket (and a console socket needs a terminal), and
+// host descriptors (--preserve-fds) cannot be passed into a VM.
+Result<void> check_stdio_options(bool terminal, const std::string& console_socket, bool detach,
+                                 int preserve_fds);
+
+// The text of `path`, or of stdin for "-" (exec --process -, update --resources -).
+Result<std::string> read_file_or_stdin(const std::string& path);
+
 // "TERM", "SIGTERM", "15" → 15; INVALID_ARGUMENT otherwise ("unknown signal \"X\"").
 Result<int> parse_signal(const std::string& text);
 

@@ -127,6 +127,29 @@ struct CreateUndo {
   }
 };
 
+// The sandbox the new container `record` belongs to: its own, whose service it
+// starts (and `undo` ends on failure), or its pod's, whose service it joins.
+Result<void> attach_sandbox(const GlobalOptions& g, const std::string& bundle,
+                            const runtime::service::BundleInfo& info, ContainerRecord& record,
+                            CreateUndo& undo) {
+  if (info.kind == runtime::service::ContainerKind::kPodContainer) {
+    record.sandbox_id = info.sandbox_id;
+    KATA_ASSIGN_OR_RETURN(
+        ContainerRecord sandbox,
+        read_record(g.root, record.sandbox_id).context("sandbox " + record.sandbox_id));
+    record.socket = sandbox.socket;
+    record.service = sandbox.service;
+    return {};
+  }
+  record.sandbox_id = record.id;
+  record.socket = service_socket(g.root, record.id);
+  KATA_ASSIGN_OR_RETURN(record.service, start_service(g, record.id, bundle));
+  undo.socket = record.socket;
+  undo.sandbox_id = record.id;
+  undo.service = record.service;
+  return {};
+}
+
 }  // namespace
 
 Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o) {
@@ -135,22 +158,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
   }
   KATA_ASSIGN_OR_RETURN(std::string bundle, absolute(o.bundle));
   KATA_ASSIGN_OR_RETURN(BundleSpec spec, read_bundle_spec(bundle));
-  if (o.preserve_fds > 0) {
-    return Error(Code::kUnimplemented,
-                 "--preserve-fds: not implemented: host descriptors cannot be passed into a VM");
-  }
-  if (spec.terminal && o.console_socket.empty()) {
-    if (o.detach) {
-      return Error(Code::kInvalidArgument,
-                   "cannot allocate tty if runc will detach without setting console socket");
-    }
-    return Error(Code::kUnimplemented,
-                 "a terminal without --console-socket: not implemented (give a console socket)");
-  }
-  if (!spec.terminal && !o.console_socket.empty()) {
-    return Error(Code::kInvalidArgument,
-                 "cannot use console socket if runc will not detach or allocate tty");
-  }
+  KATA_TRY(check_stdio_options(spec.terminal, o.console_socket, o.detach, o.preserve_fds));
   KATA_TRY(fs::mkdir_all(g.root, 0711));
   CreateUndo undo;
   undo.dir = container_dir(g.root, o.id);
@@ -166,21 +174,7 @@ Result<Created> create_container(const GlobalOptions& g, const CreateOptions& o)
   record.rootfs = spec.rootfs;
   record.annotations = spec.annotations;
   record.created = std::chrono::system_clock::now();
-  if (spec.info.kind == runtime::service::ContainerKind::kPodContainer) {
-    record.sandbox_id = spec.info.sandbox_id;
-    record.socket = service_socket(g.root, record.sandbox_id);
-    KATA_ASSIGN_OR_RETURN(
-        ContainerRecord sandbox,
-        read_record(g.root, record.sandbox_id).context("sandbox " + record.sandbox_id));
-    record.service = sandbox.service;
-  } else {
-    record.sandbox_id = o.id;
-    record.socket = service_socket(g.root, o.id);
-    KATA_ASSIGN_OR_RETURN(record.service, start_service(g, o.id, bundle));
-    undo.socket = record.socket;
-    undo.sandbox_id = o.id;
-    undo.service = record.service;
-  }
+  KATA_TRY(attach_sandbox(g, bundle, spec.info, record, undo));
   KATA_ASSIGN_OR_RETURN(Relay relay,
                         launch_relay(g, RelayTarget{record.socket, o.id, "", o.console_socket}));
   KATA_ASSIGN_OR_RETURN(record.relay, sys::identify_process(relay.pid()));

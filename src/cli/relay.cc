@@ -85,6 +85,19 @@ void show_only_ourselves() {
   }
 }
 
+// With a console socket: the pty whose slave becomes our stdio and controlling
+// terminal, its master sent to the caller. None without one.
+std::optional<Pty> take_console(int sync, const std::string& console_socket) {
+  if (console_socket.empty()) return std::nullopt;
+  Result<Pty> made = open_pty(/*make_controlling=*/true);
+  if (!made) die(sync, made.error().message());
+  Result<void> sent = send_console(console_socket, made->master.get());
+  if (!sent) die(sync, sent.error().message());
+  made->master.reset();
+  for (int fd = 0; fd < 3; ++fd) ::dup2(made->slave.get(), fd);
+  return std::move(*made);
+}
+
 }  // namespace
 
 std::vector<std::string> global_args(const GlobalOptions& g) {
@@ -176,16 +189,7 @@ int run_relay(const RelayTarget& target) {
   // As runc's init: a session of its own, out of reach of the caller's group signals.
   if (::setsid() < 0) die(sync, std::string("setsid: ") + std::strerror(errno));
   show_only_ourselves();
-  std::optional<Pty> pty;
-  if (!target.console_socket.empty()) {
-    Result<Pty> made = open_pty(/*make_controlling=*/true);
-    if (!made) die(sync, made.error().message());
-    Result<void> sent = send_console(target.console_socket, made->master.get());
-    if (!sent) die(sync, sent.error().message());
-    made->master.reset();
-    for (int fd = 0; fd < 3; ++fd) ::dup2(made->slave.get(), fd);
-    pty = std::move(*made);
-  }
+  std::optional<Pty> pty = take_console(sync, target.console_socket);
   // The sandbox service (which keeps only some capabilities) opens our stdio
   // through /proc: the kernel allows that only if we hold no capability it lacks.
   Result<int> last = sys::read_last_cap();

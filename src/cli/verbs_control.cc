@@ -1,11 +1,8 @@
 // pause, resume, update.
-#include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli/container_ops.h"
 #include "cli/verbs.h"
-#include "common/fs.h"
 
 namespace kata::cli {
 namespace {
@@ -87,14 +84,7 @@ Result<int64_t> parse_size(const std::string& text) {
 Result<json> update_resources(const UpdateArgs& a) {
   json r = json::object();
   if (!a.resources.empty()) {
-    std::string text;
-    if (a.resources == "-") {
-      std::stringstream in;
-      in << std::cin.rdbuf();
-      text = in.str();
-    } else {
-      KATA_ASSIGN_OR_RETURN(text, fs::read_file(a.resources));
-    }
+    KATA_ASSIGN_OR_RETURN(std::string text, read_file_or_stdin(a.resources));
     r = json::parse(text, nullptr, false);
     if (r.is_discarded() || !r.is_object()) {
       return Error(Code::kInvalidArgument, "decode resources: not a JSON object");

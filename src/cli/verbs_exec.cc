@@ -1,10 +1,7 @@
 // exec: a new process in a running container, with a relay of its own.
 #include <csignal>
-#include <fstream>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 
 #include "cli/container_ops.h"
 #include "cli/relay.h"
@@ -37,14 +34,7 @@ struct ExecArgs {
 };
 
 Result<json> read_json(const std::string& path, const std::string& what) {
-  std::string text;
-  if (path == "-") {
-    std::stringstream in;
-    in << std::cin.rdbuf();
-    text = in.str();
-  } else {
-    KATA_ASSIGN_OR_RETURN(text, fs::read_file(path));
-  }
+  KATA_ASSIGN_OR_RETURN(std::string text, read_file_or_stdin(path));
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     return Error(Code::kInvalidArgument, "parse " + what + " `" + path + "`: not a JSON object");
@@ -111,10 +101,6 @@ std::string new_exec_id() {
 // The container to exec in and the process to run there, once both are fit.
 Result<std::pair<ContainerRecord, json>> exec_target(const GlobalOptions& g, const ExecArgs& a) {
   if (a.command.empty()) return Error(Code::kInvalidArgument, "exec requires at least 1 argument");
-  if (a.preserve_fds > 0) {
-    return Error(Code::kUnimplemented,
-                 "--preserve-fds: not implemented: host descriptors cannot be passed into a VM");
-  }
   KATA_ASSIGN_OR_RETURN(ContainerRecord record, find_container(g, a.command[0]));
   ContainerStatus status = query_status(record);
   if (status.status == kStopped) {
@@ -124,14 +110,8 @@ Result<std::pair<ContainerRecord, json>> exec_target(const GlobalOptions& g, con
     return Error(Code::kFailedPrecondition, "cannot exec in a paused container");
   }
   KATA_ASSIGN_OR_RETURN(json process, exec_process(record, a));
-  bool terminal = process.value("terminal", false);
-  if (terminal && a.console_socket.empty()) {
-    return Error(Code::kUnimplemented, "a terminal without --console-socket: not implemented");
-  }
-  if (!terminal && !a.console_socket.empty()) {
-    return Error(Code::kInvalidArgument,
-                 "cannot use console socket if runc will not detach or allocate tty");
-  }
+  KATA_TRY(check_stdio_options(process.value("terminal", false), a.console_socket, a.detach,
+                               a.preserve_fds));
   return std::make_pair(std::move(record), std::move(process));
 }
 

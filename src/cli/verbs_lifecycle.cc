@@ -32,9 +32,8 @@ int run_foreground(const GlobalOptions& g, Created& created) {
   return code;
 }
 
-}  // namespace
-
-void add_lifecycle_verbs(CLI::App& app, Verbs& verbs) {
+// create, and run (create + start, then wait unless -d).
+void add_create_and_run(CLI::App& app, Verbs& verbs) {
   const GlobalOptions& g = verbs.globals;
 
   auto create = std::make_shared<CreateOptions>();
@@ -70,6 +69,11 @@ void add_lifecycle_verbs(CLI::App& app, Verbs& verbs) {
   run->detach = false;
   run_cmd->add_flag("-d,--detach", run->detach, "detach from the container's process");
   run_cmd->add_flag("--keep")->description("accepted: the record is removed with the container");
+}
+
+// start and delete.
+void add_start_and_delete(CLI::App& app, Verbs& verbs) {
+  const GlobalOptions& g = verbs.globals;
 
   auto start_id = std::make_shared<std::string>();
   verbs
@@ -102,6 +106,11 @@ void add_lifecycle_verbs(CLI::App& app, Verbs& verbs) {
   });
   del_cmd->add_flag("-f,--force", del->force, "kill the container first if it runs");
   del_cmd->add_option("id", del->ids, "the container ids")->required();
+}
+
+// kill.
+void add_kill(CLI::App& app, Verbs& verbs) {
+  const GlobalOptions& g = verbs.globals;
 
   struct KillArgs {
     std::string id;
@@ -125,6 +134,14 @@ void add_lifecycle_verbs(CLI::App& app, Verbs& verbs) {
   kill_cmd->add_flag("-a,--all", kill->all, "signal every process of the container");
   kill_cmd->add_option("id", kill->id, "the container id")->required();
   kill_cmd->add_option("signal", kill->signal, "a signal name or number (default SIGTERM)");
+}
+
+}  // namespace
+
+void add_lifecycle_verbs(CLI::App& app, Verbs& verbs) {
+  add_create_and_run(app, verbs);
+  add_start_and_delete(app, verbs);
+  add_kill(app, verbs);
 }
 
 }  // namespace kata::cli
